@@ -1,0 +1,87 @@
+from django.contrib import admin
+from django.db.models import Sum
+
+from claims.models import Claim, ClaimImport, Event, Invoice, LedgerEntry
+from ekrav.money import format_sek
+
+
+class InvoiceInline(admin.TabularInline):
+    model = Invoice
+    extra = 0
+    fields = ["invoice_number", "invoice_date", "due_date", "amount_ore", "description",
+              "reminder_fee_agreed", "pdf"]
+    readonly_fields = fields
+    can_delete = False
+
+
+class EventInline(admin.TabularInline):
+    model = Event
+    extra = 0
+    fields = ["occurred_on", "kind", "text", "actor"]
+    readonly_fields = fields
+    can_delete = False
+
+
+class LedgerInline(admin.TabularInline):
+    model = LedgerEntry
+    extra = 0
+    fields = ["booked_on", "kind", "amount", "legal_basis", "key"]
+    readonly_fields = fields
+    can_delete = False
+
+    @admin.display(description="Belopp")
+    def amount(self, obj):
+        return format_sek(obj.amount_ore)
+
+    def has_add_permission(self, request, obj=None):
+        return False  # the ledger is written by services only
+
+
+@admin.register(Claim)
+class ClaimAdmin(admin.ModelAdmin):
+    list_display = ["case_number", "debtor", "creditor", "status", "capital", "registered_on",
+                    "next_action_on", "source"]
+    list_filter = ["status", "source", "registered_on"]
+    search_fields = ["case_number", "ocr", "debtor__name", "debtor__identity_number",
+                     "creditor__name", "creditor__organisation_number",
+                     "invoices__invoice_number"]
+    list_select_related = ["debtor", "creditor"]
+    readonly_fields = ["case_number", "ocr", "creditor", "debtor", "registered_on", "source",
+                       "created_by", "created_at", "status"]
+    inlines = [InvoiceInline, LedgerInline, EventInline]
+    date_hierarchy = "registered_on"
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(
+            capital_ore=Sum("invoices__amount_ore"))
+
+    @admin.display(description="Kapital", ordering="capital_ore")
+    def capital(self, obj):
+        return format_sek(obj.capital_ore or 0)
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(admin.ModelAdmin):
+    list_display = ["booked_on", "claim", "kind", "amount_ore", "legal_basis"]
+    list_filter = ["kind"]
+    search_fields = ["claim__case_number", "key"]
+    list_select_related = ["claim"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(ClaimImport)
+class ClaimImportAdmin(admin.ModelAdmin):
+    list_display = ["filename", "creditor", "state", "total_rows", "valid_rows",
+                    "created_count", "created_at"]
+    list_filter = ["state"]
+    search_fields = ["filename", "sha256", "creditor__name"]
+    exclude = ["rows"]

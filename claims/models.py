@@ -1,0 +1,247 @@
+"""Claims (ärenden), their invoices, the event timeline and the append-only ledger."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from creditors.models import Creditor
+from debtors.models import Debtor
+
+
+class Status(models.TextChoices):
+    """The claim's stage. Later issues add the transitions; the vocabulary is the API contract."""
+
+    REGISTERED = "registered", _("Registered")
+    REMINDER_SENT = "reminder_sent", _("Reminder sent")
+    DEMAND_SENT = "demand_sent", _("Collection demand sent")
+    AWAITING_DECISION = "awaiting_decision", _("Awaiting decision")
+    AT_KRONOFOGDEN = "at_kronofogden", _("At Kronofogden")
+    SURVEILLANCE = "surveillance", _("Long-term surveillance")
+    DISPUTED = "disputed", _("Disputed")
+    PAYMENT_PLAN = "payment_plan", _("Payment plan")
+    PAID = "paid", _("Paid")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    WRITTEN_OFF = "written_off", _("Written off")
+
+
+CLOSED_STATUSES = (Status.PAID, Status.WITHDRAWN, Status.WRITTEN_OFF)
+
+
+class ClaimQuerySet(models.QuerySet):
+    def for_creditor(self, creditor):
+        """The one door to a creditor's claims: another tenant's claim is simply not there."""
+        return self.filter(creditor=creditor)
+
+    def open(self):
+        return self.exclude(status__in=CLOSED_STATUSES)
+
+
+class Claim(models.Model):
+    """Ärende: one or more overdue invoices of one creditor against one debtor."""
+
+    class Source(models.TextChoices):
+        WEB = "web", _("Portal")
+        CSV = "csv", _("CSV import")
+        API = "api", _("API")
+        ADMIN = "admin", _("Case handler")
+
+    creditor = models.ForeignKey(Creditor, on_delete=models.PROTECT, related_name="claims")
+    debtor = models.ForeignKey(Debtor, on_delete=models.PROTECT, related_name="claims")
+    # Set right after insert from the primary key; unique, short, easy to read out on the phone.
+    case_number = models.CharField(_("case number"), max_length=16, unique=True, null=True)
+    # The OCR reference on every letter: random digits + length digit + Luhn check digit.
+    ocr = models.CharField(_("OCR reference"), max_length=25, unique=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices,
+                              default=Status.REGISTERED)
+    registered_on = models.DateField(_("registered on"))
+    source = models.CharField(max_length=5, choices=Source.choices, default=Source.WEB)
+    interest_enabled = models.BooleanField(_("charge late-payment interest"), default=True)
+    # The collection tick selects due claims by this date (partial index in the engine issue).
+    next_action_on = models.DateField(null=True, blank=True, db_index=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ClaimQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("claim")
+        verbose_name_plural = _("claims")
+        ordering = ["-registered_on", "-id"]
+        indexes = [models.Index(fields=["creditor", "status", "-registered_on"])]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(status__in=Status.values),
+                                   name="claim_status_known"),
+        ]
+
+    def __str__(self):
+        return self.case_number or f"#{self.pk}"
+
+    @property
+    def is_closed(self):
+        return self.status in CLOSED_STATUSES
+
+
+def invoice_pdf_path(invoice, filename):
+    # Never the uploader's file name on disk: it is user input.
+    return f"invoices/{invoice.creditor_id}/{uuid.uuid4().hex}.pdf"
+
+
+class Invoice(models.Model):
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="invoices")
+    # Denormalised from the claim so "one invoice number per creditor" is a database fact.
+    creditor = models.ForeignKey(Creditor, on_delete=models.PROTECT, related_name="+")
+    invoice_number = models.CharField(_("invoice number"), max_length=50)
+    invoice_date = models.DateField(_("invoice date"))
+    due_date = models.DateField(_("due date"))
+    amount_ore = models.BigIntegerField(_("amount (öre)"))
+    description = models.CharField(_("the invoice concerns"), max_length=200)
+    reminder_fee_agreed = models.BooleanField(_("reminder fee agreed"), default=False)
+    pdf = models.FileField(_("invoice PDF"), upload_to=invoice_pdf_path, blank=True)
+    pdf_name = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
+        ordering = ["due_date", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["creditor", "invoice_number"],
+                                    name="invoice_number_unique_per_creditor"),
+            models.CheckConstraint(condition=models.Q(amount_ore__gt=0),
+                                   name="invoice_amount_positive"),
+            models.CheckConstraint(condition=models.Q(due_date__gte=models.F("invoice_date")),
+                                   name="invoice_due_after_issue"),
+        ]
+
+    def __str__(self):
+        return self.invoice_number
+
+
+class Event(models.Model):
+    """One line of a claim's timeline. Text is rendered at read time in the reader's language."""
+
+    class Kind(models.TextChoices):
+        REGISTERED = "registered", _("Registered")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        DIRECT_PAYMENT = "direct_payment", _("Direct payment reported")
+        PAID = "paid", _("Paid in full")
+        NOTE = "note", _("Note")
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    occurred_on = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="+")
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        ordering = ["occurred_on", "id"]
+
+    def __str__(self):
+        return f"{self.occurred_on} {self.kind}"
+
+    @property
+    def text(self):
+        from claims.timeline import event_text
+
+        return event_text(self)
+
+
+class LedgerEntry(models.Model):
+    """Every amount charged or paid, with its legal basis. Append-only: never edited or deleted.
+
+    Amounts are positive öre; the kind says on which side of the balance a row stands.
+    """
+
+    class Kind(models.TextChoices):
+        CAPITAL = "capital", _("Capital")
+        INTEREST = "interest", _("Interest")
+        FEE = "fee", _("Fee")
+        DIRECT_PAYMENT = "direct_payment", _("Payment to the creditor")
+        PAYMENT = "payment", _("Payment")
+
+    CHARGES = (Kind.CAPITAL, Kind.INTEREST, Kind.FEE)
+    PAYMENTS = (Kind.DIRECT_PAYMENT, Kind.PAYMENT)
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="ledger")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    amount_ore = models.BigIntegerField()
+    booked_on = models.DateField()
+    legal_basis = models.CharField(max_length=200, blank=True)
+    # The natural key that makes booking exactly-once (e.g. "capital:invoice:17").
+    key = models.CharField(max_length=100)
+    event = models.ForeignKey(Event, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="ledger_entries")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger entries")
+        ordering = ["booked_on", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "key"], name="ledger_key_unique"),
+            models.CheckConstraint(condition=models.Q(amount_ore__gt=0),
+                                   name="ledger_amount_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.booked_on} {self.kind} {self.amount_ore}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("ledger entries are append-only; book a correction instead")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("ledger entries are append-only; book a correction instead")
+
+
+class ClaimImport(models.Model):
+    """A CSV file of claims: parsed into a preview, then confirmed and created atomically."""
+
+    class State(models.TextChoices):
+        PREVIEW = "preview", _("Awaiting confirmation")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Failed")
+
+    creditor = models.ForeignKey(Creditor, on_delete=models.CASCADE, related_name="imports")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    filename = models.CharField(max_length=200)
+    sha256 = models.CharField(max_length=64)
+    encoding = models.CharField(max_length=20)
+    delimiter = models.CharField(max_length=1)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PREVIEW)
+    # The uploader's language: the worker writes the report's reasons in it.
+    language = models.CharField(max_length=10, blank=True)
+    # [{"line": 2, "values": {...}, "errors": {"field": ["why"]}}, ...]
+    rows = models.JSONField(default=list)
+    total_rows = models.PositiveIntegerField(default=0)
+    valid_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    # {"created": [{"line", "invoice_number", "claim_id", "case_number"}],
+    #  "refused": [{"line", "invoice_number", "errors": {"field": ["why"]}}]}: the refused are
+    # rows valid in the preview but refused at confirmation (e.g. registered meanwhile).
+    report = models.JSONField(default=dict, blank=True)
+    failure = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ClaimQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("claim import")
+        verbose_name_plural = _("claim imports")
+        ordering = ["-created_at"]
+        # "This file was already imported": claims.imports.claim_import_same_file_done.
+        indexes = [models.Index(fields=["creditor", "sha256"])]
+
+    def __str__(self):
+        return f"{self.filename} ({self.state})"

@@ -1,0 +1,23 @@
+from django.urls import path
+
+from claims import views
+
+app_name = "claims"
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("arenden/nytt/", views.claim_new, name="new"),
+    path("arenden/<int:claim_id>/", views.claim_detail, name="detail"),
+    path("arenden/<int:claim_id>/aterkalla/", views.claim_withdraw_view, name="withdraw"),
+    path("arenden/<int:claim_id>/betalning/", views.claim_payment_view, name="payment"),
+    path("arenden/<int:claim_id>/fakturor/<int:invoice_id>/pdf/", views.invoice_pdf,
+         name="invoice_pdf"),
+]
+
+from claims import views_import  # noqa: E402  (CSV import views live in their own module)
+
+urlpatterns += [
+    path("import/", views_import.import_upload, name="import"),
+    path("import/<int:import_id>/", views_import.import_detail, name="import_detail"),
+    path("import/<int:import_id>/bekrafta/", views_import.import_confirm, name="import_confirm"),
+    path("import/<int:import_id>/status/", views_import.import_status, name="import_status"),
+]

@@ -1,0 +1,144 @@
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from claims.forms import ClaimFilterForm, ClaimForm, DirectPaymentForm, WithdrawForm
+from claims.models import Claim, Invoice, Status
+from claims.selectors import balances_for, claim_balance, claim_list
+from claims.services import (
+    ClaimError,
+    claim_register,
+    claim_report_direct_payment,
+    claim_withdraw,
+)
+from creditors.decorators import creditor_required
+from ekrav.money import MoneyError, parse_sek
+
+PAGE_SIZE = 25
+
+
+def _claim_for(request, claim_id) -> Claim:
+    return get_object_or_404(Claim.objects.for_creditor(request.creditor)
+                             .select_related("debtor"), pk=claim_id)
+
+
+@creditor_required
+def overview(request):
+    """Översikt: every case with its stage, filtered and searched."""
+    filters = ClaimFilterForm(request.GET or None)
+    status = query = ""
+    if filters.is_valid():
+        status, query = filters.cleaned_data["status"], filters.cleaned_data["q"]
+    page = Paginator(claim_list(creditor=request.creditor, status=status, query=query),
+                     PAGE_SIZE).get_page(request.GET.get("page"))
+    balances = balances_for(page.object_list)
+    rows = [(claim, balances[claim.pk]) for claim in page.object_list]
+    counts = {s: 0 for s in Status.values}
+    for row in (Claim.objects.for_creditor(request.creditor).values("status")
+                .order_by().annotate(n=Count("id"))):
+        counts[row["status"]] = row["n"]
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(request, "claims/overview.html", {
+        "filters": filters, "page": page, "rows": rows, "counts": counts,
+        "query_string": params.urlencode(), "total": sum(counts.values())})
+
+
+@creditor_required
+def claim_new(request):
+    form = ClaimForm(request.POST or None, request.FILES or None, creditor=request.creditor)
+    if request.method == "POST" and form.is_valid():
+        pdf = form.cleaned_data.get("pdf")
+        try:
+            claim = claim_register(
+                creditor=request.creditor, registration=form.registration,
+                today=timezone.localdate(), user=request.user, source=Claim.Source.WEB,
+                pdf=pdf, pdf_name=pdf.name if pdf else "")
+        except ClaimError as exc:
+            for field, msgs in exc.errors.items():
+                for msg in msgs:
+                    form.add_error(field if field in form.fields else None, msg)
+        else:
+            messages.success(request, _("Case %(case)s is registered. The reminder goes out on "
+                                        "the next bank day.") % {"case": claim.case_number})
+            return redirect("claims:detail", claim_id=claim.pk)
+    return render(request, "claims/claim_new.html", {"form": form})
+
+
+@creditor_required
+def claim_detail(request, claim_id):
+    claim = _claim_for(request, claim_id)
+    return render(request, "claims/claim_detail.html", {
+        "claim": claim, "balance": claim_balance(claim),
+        "invoices": claim.invoices.all(),
+        "events": claim.events.select_related("actor").order_by("-occurred_on", "-id"),
+        "withdraw_form": WithdrawForm(), "payment_form": DirectPaymentForm(),
+    })
+
+
+@creditor_required
+@require_POST
+def claim_withdraw_view(request, claim_id):
+    claim = _claim_for(request, claim_id)
+    form = WithdrawForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Say why the claim is withdrawn."))
+        return redirect("claims:detail", claim_id=claim.pk)
+    try:
+        claim_withdraw(claim=claim, reason=form.cleaned_data["reason"],
+                       today=timezone.localdate(), user=request.user)
+    except ClaimError as exc:
+        messages.error(request, " ".join(m for ms in exc.errors.values() for m in ms))
+    else:
+        messages.success(request, _("Case %(case)s is withdrawn.") % {
+            "case": claim.case_number})
+    return redirect("claims:detail", claim_id=claim.pk)
+
+
+@creditor_required
+@require_POST
+def claim_payment_view(request, claim_id):
+    """Meddela betalning: the debtor paid the creditor directly."""
+    claim = _claim_for(request, claim_id)
+    form = DirectPaymentForm(request.POST)
+    errors = []
+    amount = None
+    if form.is_valid():
+        try:
+            amount = parse_sek(form.cleaned_data["amount"])
+        except MoneyError as exc:
+            errors.append(_("Amount: %(why)s") % {"why": exc})
+    else:
+        errors += [f"{form.fields[f].label}: {' '.join(e)}" for f, e in form.errors.items()]
+    if not errors:
+        try:
+            claim_report_direct_payment(claim=claim, amount_ore=amount,
+                                        paid_on=form.cleaned_data["paid_on"],
+                                        today=timezone.localdate(), user=request.user)
+        except ClaimError as exc:
+            errors += [m for ms in exc.errors.values() for m in ms]
+    if errors:
+        messages.error(request, " ".join(str(e) for e in errors))
+        # Form errors leave the payment unsaved; say so rather than lose the input silently.
+        return render(request, "claims/claim_detail.html", {
+            "claim": claim, "balance": claim_balance(claim), "invoices": claim.invoices.all(),
+            "events": claim.events.select_related("actor").order_by("-occurred_on", "-id"),
+            "withdraw_form": WithdrawForm(), "payment_form": form, "payment_open": True,
+        }, status=400)
+    messages.success(request, _("The payment is recorded."))
+    return redirect("claims:detail", claim_id=claim.pk)
+
+
+@creditor_required
+def invoice_pdf(request, claim_id, invoice_id):
+    invoice = get_object_or_404(Invoice.objects.filter(creditor=request.creditor),
+                                pk=invoice_id, claim_id=claim_id)
+    if not invoice.pdf:
+        raise Http404
+    return FileResponse(invoice.pdf.open("rb"), content_type="application/pdf",
+                        filename=invoice.pdf_name or f"{invoice.invoice_number}.pdf")

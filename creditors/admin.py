@@ -1,0 +1,55 @@
+from django.contrib import admin
+
+from creditors.models import ApiKey, Creditor, Invitation, Membership
+from ekrav.identifiers import format_bankgiro, format_identity
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Creditor)
+class CreditorAdmin(admin.ModelAdmin):
+    list_display = ["name", "orgnr", "form", "city", "bankgiro_display", "report_email",
+                    "created_at"]
+    list_filter = ["form"]
+    search_fields = ["name", "organisation_number", "report_email", "contact_name"]
+    inlines = [MembershipInline]
+    readonly_fields = ["created_at"]
+
+    @admin.display(description="Org.nr", ordering="organisation_number")
+    def orgnr(self, obj):
+        return format_identity(obj.organisation_number)
+
+    @admin.display(description="Bankgiro")
+    def bankgiro_display(self, obj):
+        return format_bankgiro(obj.bankgiro)
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "creditor", "role", "is_active", "created_at"]
+    list_filter = ["role", "is_active"]
+    search_fields = ["user__email", "creditor__name", "creditor__organisation_number"]
+    autocomplete_fields = ["user", "creditor"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["email", "creditor", "role", "created_at", "expires_at", "accepted_at"]
+    search_fields = ["email", "creditor__name"]
+    exclude = ["token_hash"]
+    readonly_fields = ["accepted_at", "accepted_by", "invited_by"]
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = ["name", "prefix", "creditor", "created_at", "last_used_at", "revoked_at"]
+    search_fields = ["name", "prefix", "creditor__name"]
+    exclude = ["key_hash"]
+    readonly_fields = ["prefix", "created_at", "last_used_at"]
+
+    def has_add_permission(self, request):
+        return False  # keys are created in the portal or by onboard_creditor, shown once

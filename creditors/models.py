@@ -1,0 +1,139 @@
+"""The tenant: a creditor company, the people who act for it, and its API keys."""
+
+import hashlib
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class CreditorQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """The companies a user may act for (one person can run several)."""
+        return self.filter(memberships__user=user, memberships__is_active=True)
+
+
+class Creditor(models.Model):
+    """Uppdragsgivare (UG): a company that hands its unpaid invoices to ekrav."""
+
+    class Form(models.TextChoices):
+        AB = "AB", _("Limited company (AB)")
+        HB = "HB", _("Trading partnership (HB)")
+        KB = "KB", _("Limited partnership (KB)")
+        EF = "EF", _("Sole trader (enskild firma)")
+
+    # 10 digits for AB/HB/KB; the owner's 12-digit personnummer for an enskild firma.
+    organisation_number = models.CharField(_("organisation number"), max_length=12, unique=True)
+    form = models.CharField(_("company form"), max_length=2, choices=Form.choices)
+    name = models.CharField(_("company name"), max_length=200)
+    street = models.CharField(_("street address"), max_length=200)
+    postal_code = models.CharField(_("postal code"), max_length=5)
+    city = models.CharField(_("city"), max_length=100)
+    bankgiro = models.CharField(_("bankgiro"), max_length=8)
+    f_tax_confirmed = models.BooleanField(_("F-tax confirmed"), default=False)
+    report_email = models.EmailField(_("report e-mail"))
+    default_invoice_text = models.CharField(_("default \"invoice concerns\" text"), max_length=200,
+                                            blank=True)
+    contact_name = models.CharField(_("contact person"), max_length=200, blank=True)
+    contact_personnummer = models.CharField(_("contact person's personnummer"), max_length=12,
+                                            blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CreditorQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("creditor")
+        verbose_name_plural = _("creditors")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(f_tax_confirmed=True),
+                                   name="creditor_has_f_tax"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Membership(models.Model):
+    """A user acting for a creditor, with a role. The signatory is firmatecknare."""
+
+    class Role(models.TextChoices):
+        SIGNATORY = "signatory", _("Signatory")
+        ADMIN = "admin", _("Administrator")
+        USER = "user", _("User")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="memberships")
+    creditor = models.ForeignKey(Creditor, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.USER)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "creditor"], name="membership_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} @ {self.creditor} ({self.role})"
+
+    @property
+    def can_manage(self):
+        """Signatories and administrators invite users and hold API keys."""
+        return self.role in (self.Role.SIGNATORY, self.Role.ADMIN)
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Invitation(models.Model):
+    """An e-mailed invitation to act for a creditor; the token is stored hashed."""
+
+    creditor = models.ForeignKey(Creditor, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(_("e-mail"))
+    role = models.CharField(_("role"), max_length=10, choices=Membership.Role.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.email} → {self.creditor}"
+
+
+class ApiKey(models.Model):
+    """A creditor's key for the API: shown once, stored as a SHA-256 digest."""
+
+    PREFIX = "ek_"
+
+    creditor = models.ForeignKey(Creditor, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(_("name"), max_length=100)
+    # The first characters, shown in the portal so a key can be recognised without revealing it.
+    prefix = models.CharField(max_length=12)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.prefix}… ({self.creditor})"

@@ -1,0 +1,133 @@
+"""Writes for the tenant: onboarding, invitations, memberships and API keys."""
+
+import secrets
+from dataclasses import asdict
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from creditors.models import ApiKey, Creditor, Invitation, Membership, token_digest
+from creditors.onboarding import CreditorInput
+from ekrav.identifiers import format_identity
+
+INVITATION_DAYS = 14
+
+
+class CreditorError(Exception):
+    def __init__(self, errors: dict[str, list[str]], code: str = "invalid"):
+        self.errors = {k: [str(m) for m in v] for k, v in errors.items()}
+        self.code = code
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in self.errors.items()))
+
+
+def _already_customer():
+    return {"organisation_number": [_("This organisation number is already registered with "
+                                      "ekrav. Ask the company's signatory to invite you.")]}
+
+
+@transaction.atomic
+def creditor_onboard(*, data: CreditorInput, signatory=None) -> Creditor:
+    """Create the creditor company; the user who signs up becomes its signatory."""
+    if Creditor.objects.filter(organisation_number=data.organisation_number).exists():
+        raise CreditorError(_already_customer(), code="already_registered")
+    try:
+        with transaction.atomic():
+            creditor = Creditor.objects.create(**asdict(data))
+    except IntegrityError:
+        raise CreditorError(_already_customer(), code="already_registered") from None
+    if signatory is not None:
+        Membership.objects.create(user=signatory, creditor=creditor,
+                                  role=Membership.Role.SIGNATORY)
+    return creditor
+
+
+def invitation_create(*, creditor, email: str, role: str, invited_by, accept_url) -> Invitation:
+    """Invite a person by e-mail. ``accept_url(token)`` builds the link sent to them."""
+    email = email.strip().lower()
+    if role not in (Membership.Role.ADMIN, Membership.Role.USER):
+        raise CreditorError({"role": [_("Choose administrator or user.")]})
+    if Membership.objects.filter(creditor=creditor, user__email__iexact=email,
+                                 is_active=True).exists():
+        raise CreditorError({"email": [_("%(email)s already has access to %(company)s.") % {
+            "email": email, "company": creditor.name}]})
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        creditor=creditor, email=email, role=role, token_hash=token_digest(token),
+        invited_by=invited_by, expires_at=timezone.now() + timedelta(days=INVITATION_DAYS))
+    context = {"creditor": creditor, "invited_by": invited_by, "url": accept_url(token),
+               "days": INVITATION_DAYS, "role": invitation.get_role_display()}
+    body = render_to_string("creditors/email/invitation.txt", context)
+    subject = _("%(company)s invites you to ekrav") % {"company": creditor.name}
+    transaction.on_commit(lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email]))
+    return invitation
+
+
+def invitation_find(token: str):
+    """The open invitation for this token, or None (unknown, used or expired are alike)."""
+    return (Invitation.objects.select_related("creditor")
+            .filter(token_hash=token_digest(token), accepted_at__isnull=True,
+                    expires_at__gt=timezone.now()).first())
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, user) -> Membership:
+    if user.email.lower() != invitation.email.lower():
+        raise CreditorError({"email": [_("This invitation was sent to %(email)s. Log in with "
+                                         "that address to accept it.") % {
+            "email": invitation.email}]})
+    taken = (Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True)
+             .update(accepted_at=timezone.now(), accepted_by=user))
+    if taken != 1:
+        raise CreditorError({"token": [_("This invitation has already been used.")]})
+    membership, created = Membership.objects.get_or_create(
+        user=user, creditor=invitation.creditor, defaults={"role": invitation.role})
+    if not created and not membership.is_active:
+        membership.is_active = True
+        membership.role = invitation.role
+        membership.save(update_fields=["is_active", "role"])
+    return membership
+
+
+def membership_deactivate(*, membership: Membership, by) -> None:
+    if membership.role == Membership.Role.SIGNATORY:
+        raise CreditorError({"role": [_("The signatory cannot be removed.")]})
+    if membership.user_id == by.pk:
+        raise CreditorError({"role": [_("You cannot remove yourself.")]})
+    Membership.objects.filter(pk=membership.pk).update(is_active=False)
+
+
+def api_key_create(*, creditor, name: str, created_by=None) -> tuple[ApiKey, str]:
+    """A new API key; the secret is returned once and only its digest is stored."""
+    name = (name or "").strip() or _("API key")
+    secret = ApiKey.PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey.objects.create(creditor=creditor, name=name[:100], prefix=secret[:10],
+                                key_hash=token_digest(secret), created_by=created_by)
+    return key, secret
+
+
+def api_key_authenticate(secret: str):
+    """The creditor a bearer key belongs to, or None."""
+    if not secret or not secret.startswith(ApiKey.PREFIX):
+        return None
+    key = (ApiKey.objects.select_related("creditor")
+           .filter(key_hash=token_digest(secret), revoked_at__isnull=True).first())
+    if key is None:
+        return None
+    now = timezone.now()
+    # Touch at most once a minute: a busy integration must not write on every request.
+    if key.last_used_at is None or now - key.last_used_at > timedelta(minutes=1):
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+    return key.creditor
+
+
+def api_key_revoke(*, key: ApiKey) -> None:
+    ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def creditor_label(creditor) -> str:
+    return f"{creditor.name} ({format_identity(creditor.organisation_number)})"

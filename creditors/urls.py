@@ -1,0 +1,15 @@
+from django.urls import path
+
+from creditors import views
+
+app_name = "creditors"
+urlpatterns = [
+    path("foretag/nytt/", views.onboard, name="onboard"),
+    path("foretag/byt/", views.switch, name="switch"),
+    path("foretag/", views.company, name="company"),
+    path("anvandare/", views.users, name="users"),
+    path("anvandare/<int:membership_id>/ta-bort/", views.user_remove, name="user_remove"),
+    path("inbjudan/<str:token>/", views.invitation, name="invitation"),
+    path("api-nycklar/", views.api_keys, name="api_keys"),
+    path("api-nycklar/<int:key_id>/aterkalla/", views.api_key_delete, name="api_key_delete"),
+]

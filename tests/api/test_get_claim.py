@@ -1,0 +1,91 @@
+"""GET /api/v1/claims/{id}: one claim with its balance and timeline."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from claims.models import LedgerEntry
+from claims.services import claim_report_direct_payment
+from tests.conftest import register
+
+MONEY = re.compile(r"^-?\d+\.\d{2}$")
+
+
+def get(client, key, claim_id, **extra):
+    return client.get(f"/api/v1/claims/{claim_id}", HTTP_AUTHORIZATION=f"Bearer {key}", **extra)
+
+
+def test_returns_the_claim(client, alice_claim, alice_key):
+    response = get(client, alice_key, alice_claim.pk)
+
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"id", "case_number", "ocr", "status", "debtor", "invoice_number",
+                         "due_date", "registered_on", "balance", "events", "letters"}
+    assert body["id"] == alice_claim.pk
+    assert body["case_number"] == alice_claim.case_number
+    assert body["ocr"] == alice_claim.ocr
+    assert body["status"] == "registered"
+    assert body["debtor"] == {
+        "kind": "person", "identity_number": "19811228-9874", "name": "Dan Gäldenär",
+        "address": {"street": "Lillgatan 2", "postal_code": "12345", "city": "Uppsala"},
+        "email": "dan@example.se", "phone": None,
+    }
+    assert body["invoice_number"] == "F-1001"
+    assert body["registered_on"] == timezone.localdate().isoformat()
+    assert body["letters"] == []
+    assert body["events"] == [{
+        "date": timezone.localdate().isoformat(), "kind": "registered",
+        "text": "Claim registered: invoice F-1001, SEK\u00a01,234.50.",
+    }]
+
+
+def test_money_is_decimal_strings_with_two_decimals(client, alice_co, alice_key):
+    claim = register(alice_co, amount="1000")
+
+    balance = get(client, alice_key, claim.pk).json()["balance"]
+
+    assert balance["capital"] == "1000.00"
+    assert all(MONEY.match(value) for value in balance.values())
+
+
+def test_outstanding_is_capital_plus_interest_plus_fees_minus_paid(client, alice_claim,
+                                                                    alice_key):
+    today = timezone.localdate()
+    for kind, amount in ((LedgerEntry.Kind.INTEREST, 1205), (LedgerEntry.Kind.FEE, 6000)):
+        LedgerEntry.objects.create(claim=alice_claim, kind=kind, amount_ore=amount,
+                                   booked_on=today, key=f"test:{kind}")
+    claim_report_direct_payment(claim=alice_claim, amount_ore=23450,
+                                paid_on=today - timedelta(days=1), today=today)
+
+    body = get(client, alice_key, alice_claim.pk).json()
+
+    assert body["balance"] == {"capital": "1234.50", "interest": "12.05", "fees": "60.00",
+                               "paid": "234.50", "outstanding": "1072.05"}
+    assert [e["kind"] for e in body["events"]] == ["registered", "direct_payment"]
+    assert body["events"][1]["text"].startswith("The creditor reported a direct payment")
+
+
+def test_is_english_for_a_swedish_client(client, alice_claim, alice_key):
+    response = get(client, alice_key, alice_claim.pk, HTTP_ACCEPT_LANGUAGE="sv-SE,sv")
+
+    assert response.json()["events"][0]["text"].startswith("Claim registered")
+
+
+def test_a_missing_claim_is_a_404(client, alice_claim, alice_key):
+    response = get(client, alice_key, alice_claim.pk + 1000)
+
+    assert response.status_code == 404
+    assert response.json() == {"error": "not_found", "message": "No such claim.", "fields": {}}
+
+
+@pytest.mark.parametrize("claim_id", ["abc", "0", "-1", "1.5", str(2**63), "9" * 40])
+def test_an_id_that_is_not_a_claim_id_is_a_422(client, alice_key, claim_id):
+    response = get(client, alice_key, claim_id)
+
+    assert response.status_code == 422
+    body = response.json()
+    assert body["error"] == "validation_error"
+    assert list(body["fields"]) == ["id"]

@@ -1,0 +1,148 @@
+"""The creditor's claim pages: register, list, detail, withdraw, report a payment, the PDF."""
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from pypdf import PdfWriter
+
+from claims.models import Claim, Invoice, Status
+from tests.conftest import register, registration_data
+
+pytestmark = pytest.mark.django_db
+
+
+def pdf_bytes():
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def post_claim(client, **overrides):
+    return client.post("/arenden/nytt/", registration_data(**overrides))
+
+
+def test_register_a_claim_with_a_pdf(alice_client, alice_co):
+    upload = SimpleUploadedFile("faktura 1001.pdf", pdf_bytes(), content_type="application/pdf")
+    response = alice_client.post("/arenden/nytt/", {**registration_data(), "pdf": upload})
+    claim = Claim.objects.get()
+    assert response["Location"] == f"/arenden/{claim.pk}/"
+    assert claim.source == Claim.Source.WEB and claim.creditor == alice_co
+    invoice = claim.invoices.get()
+    assert invoice.pdf_name == "faktura 1001.pdf"
+    assert "faktura" not in invoice.pdf.name  # stored under a random name
+    pdf = alice_client.get(f"/arenden/{claim.pk}/fakturor/{invoice.pk}/pdf/")
+    assert pdf["Content-Type"] == "application/pdf"
+    assert b"".join(pdf.streaming_content).startswith(b"%PDF-")
+
+
+@pytest.mark.parametrize("content,fragment", [
+    (b"just text pretending", "not a PDF"),
+    (b"%PDF-1.7\nthis is not really a pdf", "damaged"),
+])
+def test_a_fake_pdf_is_refused_and_nothing_is_written(alice_client, content, fragment):
+    alice_client.cookies["django_language"] = "en"
+    upload = SimpleUploadedFile("f.pdf", content, content_type="application/pdf")
+    response = alice_client.post("/arenden/nytt/", {**registration_data(), "pdf": upload})
+    assert response.status_code == 200
+    assert fragment in response.context["form"].errors["pdf"][0]
+    assert not Claim.objects.exists()
+
+
+def test_a_pdf_over_10_mb_is_refused(alice_client, settings):
+    settings.INVOICE_PDF_MAX_BYTES = 1000
+    upload = SimpleUploadedFile("f.pdf", pdf_bytes() + b" " * 1000)
+    response = alice_client.post("/arenden/nytt/", {**registration_data(), "pdf": upload})
+    assert "pdf" in response.context["form"].errors
+    assert not Claim.objects.exists()
+
+
+def test_bad_fields_are_named_and_the_input_kept(alice_client):
+    response = post_claim(alice_client, debtor_identity_number="811228-9875",
+                          debtor_postal_code="1234")
+    form = response.context["form"]
+    assert set(form.errors) == {"debtor_identity_number", "debtor_postal_code"}
+    assert b"Dan G\xc3\xa4ld" in response.content  # what was typed is still there
+    assert not Claim.objects.exists()
+
+
+def test_a_future_due_date_is_refused(alice_client):
+    due = (timezone.localdate() + timedelta(days=3)).isoformat()
+    response = post_claim(alice_client, due_date=due)
+    assert "due_date" in response.context["form"].errors
+
+
+def test_a_duplicate_invoice_number_names_the_case(alice_client, alice_claim):
+    response = post_claim(alice_client)
+    assert alice_claim.case_number in response.context["form"].errors["invoice_number"][0]
+    assert Claim.objects.count() == 1
+
+
+def test_foreign_debtors_are_refused_with_a_reason(alice_client):
+    alice_client.cookies["django_language"] = "en"
+    response = post_claim(alice_client, debtor_identity_number="DK 120345-1234")
+    assert "foreign" in response.context["form"].errors["debtor_identity_number"][0]
+
+
+def test_list_filters_searches_and_paginates(alice_client, alice_co):
+    for i in range(30):
+        register(alice_co, invoice_number=f"F-{i:03d}", debtor_identity_number="556036-0793",
+                 debtor_kind="company", debtor_name="Byggbolaget AB")
+    target = register(alice_co, invoice_number="X-777", debtor_name="Zlatan Zäta",
+                      debtor_identity_number="811288-9863")
+    Claim.objects.filter(pk=target.pk).update(status=Status.WITHDRAWN)
+    page1 = alice_client.get("/")
+    assert len(page1.context["rows"]) == 25 and page1.context["page"].paginator.count == 31
+    assert len(alice_client.get("/?page=2").context["rows"]) == 6
+    for query in ("X-777", "Zlatan", target.case_number, "8112889863"):
+        rows = alice_client.get("/", {"q": query}).context["rows"]
+        assert [c.pk for c, _ in rows] == [target.pk], query
+    rows = alice_client.get("/", {"status": "withdrawn"}).context["rows"]
+    assert [c.pk for c, _ in rows] == [target.pk]
+    assert alice_client.get("/", {"status": "bogus"}).status_code == 200
+
+
+def test_list_query_count_does_not_grow_with_claims(alice_client, alice_co,
+                                                   django_assert_max_num_queries):
+    for i in range(3):
+        register(alice_co, invoice_number=f"A-{i}")
+    with django_assert_max_num_queries(16) as few:
+        alice_client.get("/")
+    for i in range(20):
+        register(alice_co, invoice_number=f"B-{i}")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        alice_client.get("/")
+
+
+def test_withdraw_from_the_detail_page(alice_client, alice_claim):
+    response = alice_client.post(f"/arenden/{alice_claim.pk}/aterkalla/",
+                                 {"reason": "Kunden har betalat till fel konto"}, follow=True)
+    alice_claim.refresh_from_db()
+    assert alice_claim.status == Status.WITHDRAWN
+    assert "fel konto" in response.content.decode()
+
+
+def test_report_a_direct_payment(alice_client, alice_claim):
+    today = timezone.localdate().isoformat()
+    alice_client.post(f"/arenden/{alice_claim.pk}/betalning/", {"amount": "234,50",
+                                                                 "paid_on": today})
+    response = alice_client.post(f"/arenden/{alice_claim.pk}/betalning/",
+                                 {"amount": "5000", "paid_on": today})
+    assert response.status_code == 400  # more than is owed: said, and nothing booked
+    assert alice_claim.ledger.count() == 2
+    alice_client.post(f"/arenden/{alice_claim.pk}/betalning/", {"amount": "1000",
+                                                                 "paid_on": today})
+    alice_claim.refresh_from_db()
+    assert alice_claim.status == Status.PAID
+
+
+def test_pages_say_which_company_is_active(alice_client, alice_claim):
+    for url in ("/", "/arenden/nytt/", f"/arenden/{alice_claim.pk}/", "/anvandare/",
+                "/foretag/", "/import/"):
+        response = alice_client.get(url)
+        assert response.status_code == 200, url
+        assert b'data-testid="active-company">Alice Bygg AB<' in response.content, url

@@ -1,0 +1,134 @@
+"""Shared fixtures: alice's company, bob who works for alice, and charlie, who must see nothing
+of alice's. Identity numbers are real-shaped (valid checksums), not real people."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.utils import timezone
+
+from claims.registration import parse_registration
+from claims.services import claim_register
+from creditors.onboarding import parse_onboarding
+from creditors.services import api_key_create, creditor_onboard
+from creditors.models import Membership
+
+PASSWORD = "korrekt-hast-batteri-42"
+
+ALICE_COMPANY = {
+    "organisation_number": "556036-0793", "form": "AB", "name": "Alice Bygg AB",
+    "street": "Storgatan 1", "postal_code": "111 22", "city": "Stockholm",
+    "bankgiro": "5050-1055", "report_email": "ekonomi@alicebygg.se", "f_tax_confirmed": True,
+    "default_invoice_text": "Byggarbeten", "contact_name": "Alice Andersson",
+    "contact_personnummer": "19811228-9874", "contact_phone": "070-123 45 67",
+}
+CHARLIE_COMPANY = {
+    **ALICE_COMPANY, "organisation_number": "556677-8899", "name": "Charlie Consulting AB",
+    "report_email": "charlie@example.se", "bankgiro": "991-2346",
+}
+
+
+def registration_data(**overrides):
+    today = timezone.localdate()
+    data = {
+        "debtor_kind": "person", "debtor_identity_number": "19811228-9874",
+        "debtor_name": "Dan Gäldenär", "debtor_street": "Lillgatan 2",
+        "debtor_postal_code": "123 45", "debtor_city": "Uppsala",
+        "debtor_email": "dan@example.se", "debtor_phone": "",
+        "invoice_number": "F-1001", "invoice_date": (today - timedelta(days=40)).isoformat(),
+        "due_date": (today - timedelta(days=10)).isoformat(), "amount": "1234.50",
+        "description": "Målning av staket", "reminder_fee_agreed": True,
+    }
+    data.update(overrides)
+    return data
+
+
+def make_user(django_user_model, email):
+    return django_user_model.objects.create_user(username=email, email=email, password=PASSWORD)
+
+
+def make_creditor(data, signatory=None):
+    parsed, errors = parse_onboarding(data, today=timezone.localdate())
+    assert not errors, errors
+    return creditor_onboard(data=parsed, signatory=signatory)
+
+
+def register(creditor, user=None, **overrides):
+    parsed, errors = parse_registration(registration_data(**overrides),
+                                        today=timezone.localdate())
+    assert not errors, errors
+    return claim_register(creditor=creditor, registration=parsed, today=timezone.localdate(),
+                          user=user)
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    # Real hashing costs ~0.2 s per login; the tests are about ekrav, not PBKDF2.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def private_cache(settings):
+    # Each test its own cache: login rate limits and import progress must not leak between
+    # tests, xdist workers or a running bin/start (file cache) or CI's shared Redis.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": "ekrav-tests"}}
+    from django.core.cache import cache
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def alice(django_user_model, db):
+    return make_user(django_user_model, "alice@alicebygg.se")
+
+
+@pytest.fixture
+def alice_co(alice):
+    return make_creditor(ALICE_COMPANY, signatory=alice)
+
+
+@pytest.fixture
+def bob(django_user_model, alice_co):
+    """Bob works for alice's company as an ordinary user."""
+    user = make_user(django_user_model, "bob@alicebygg.se")
+    Membership.objects.create(user=user, creditor=alice_co, role=Membership.Role.USER)
+    return user
+
+
+@pytest.fixture
+def charlie(django_user_model, db):
+    return make_user(django_user_model, "charlie@example.se")
+
+
+@pytest.fixture
+def charlie_co(charlie):
+    """Charlie's company, which must see nothing of alice's."""
+    return make_creditor(CHARLIE_COMPANY, signatory=charlie)
+
+
+@pytest.fixture
+def alice_claim(alice_co, alice):
+    return register(alice_co, alice)
+
+
+@pytest.fixture
+def alice_key(alice_co):
+    return api_key_create(creditor=alice_co, name="Fortnox")[1]
+
+
+@pytest.fixture
+def charlie_key(charlie_co):
+    return api_key_create(creditor=charlie_co, name="Visma")[1]
+
+
+@pytest.fixture
+def alice_client(client, alice, alice_co):
+    client.force_login(alice)
+    return client
+
+
+@pytest.fixture
+def charlie_client(client, charlie, charlie_co):
+    client.force_login(charlie)
+    return client

@@ -1,0 +1,89 @@
+"""Charlie, who must see nothing of alice's: every creditor-facing URL and API endpoint that
+takes an object id is requested as charlie with alice's ids, and every one answers 404.
+
+The routes are read from the URL configuration, so a new route with an id fails here until it
+is covered (added to ``ids``) — tenancy is not something to remember, it is checked.
+"""
+
+import re
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from claims.models import ClaimImport
+from creditors.models import ApiKey, Membership
+from creditors.services import api_key_create
+from tests.conftest import register
+
+pytestmark = pytest.mark.django_db
+
+SKIP_PREFIXES = ("admin/", "konto/", "i18n/", "inbjudan/")
+PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
+
+
+def routes(patterns=None, prefix=""):
+    for p in patterns if patterns is not None else get_resolver().url_patterns:
+        route = prefix + str(p.pattern)
+        if isinstance(p, URLResolver):
+            yield from routes(p.url_patterns, route)
+        elif isinstance(p, URLPattern) and PARAM.search(route):
+            yield route.lstrip("^").rstrip("$")
+
+
+def fill(route, ids):
+    def sub(match):
+        name = match.group(2)
+        if name not in ids:
+            pytest.fail(f"{route}: add '{name}' to the tenancy test")
+        return str(ids[name])
+    return "/" + PARAM.sub(sub, route)
+
+
+@pytest.fixture
+def alice_objects(alice_co, alice, bob):
+    claim = register(alice_co, alice)
+    register(alice_co, alice, invoice_number="F-2")
+    invoice = claim.invoices.get()
+    imported = ClaimImport.objects.create(creditor=alice_co, filename="a.csv", sha256="0" * 64,
+                                          encoding="utf-8", delimiter=";")
+    key, _secret = api_key_create(creditor=alice_co, name="k")
+    return {
+        "claim_id": claim.pk, "id": claim.pk, "invoice_id": invoice.pk,
+        "import_id": imported.pk, "key_id": key.pk,
+        "membership_id": Membership.objects.get(user=bob).pk,
+        # The API's catch-all for unknown paths: probe it with a claim-shaped path.
+        "rest": f"v1/claims/{claim.pk}/anything",
+    }
+
+
+def test_charlie_gets_404_for_everything_of_alices(alice_objects, charlie_client, charlie_key):
+    checked = []
+    for route in routes():
+        if route.startswith(SKIP_PREFIXES):
+            continue
+        url = fill(route, alice_objects)
+        auth = {"HTTP_AUTHORIZATION": f"Bearer {charlie_key}"} if url.startswith("/api/") else {}
+        answers = {
+            "GET": charlie_client.get(url, **auth).status_code,
+            "POST": charlie_client.post(url, {"reason": "x", "amount": "1", "paid_on": "2026-01-01"},
+                                        content_type="application/json" if auth else
+                                        "application/x-www-form-urlencoded", **auth).status_code,
+        }
+        # A method the route does not have (405) reveals nothing; any other answer must be 404.
+        assert set(answers.values()) <= {404, 405} and 404 in answers.values(), (url, answers)
+        checked.append(url)
+    assert any("/arenden/" in u for u in checked) and any(u.startswith("/api/") for u in checked)
+    # Nothing of alice's changed hands or state.
+    assert not ApiKey.objects.filter(pk=alice_objects["key_id"], revoked_at__isnull=False).exists()
+    assert Membership.objects.get(pk=alice_objects["membership_id"]).is_active
+
+
+def test_alices_own_requests_succeed(alice_objects, alice_client):
+    # The same URLs are reachable for their owner: the 404s above are tenancy, not typos.
+    assert alice_client.get(f"/arenden/{alice_objects['claim_id']}/").status_code == 200
+    assert alice_client.get(f"/import/{alice_objects['import_id']}/").status_code == 200
+
+
+def test_charlies_list_shows_none_of_alices_claims(alice_objects, charlie_client):
+    response = charlie_client.get("/?q=F-2")
+    assert response.context["rows"] == []
