@@ -1,0 +1,34 @@
+# The ekrav image: web (gunicorn), Celery worker and Celery beat all run from it
+# (docker-compose.yml picks the command). Configuration comes only from the environment
+# (see the README's table and ekrav/settings.py).
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PYTHONPATH=/app \
+    EKRAV_VAR_DIR=/app/var \
+    MEDIA_ROOT=/data/media
+
+RUN useradd --system --create-home --home-dir /home/ekrav ekrav
+WORKDIR /app
+
+# Dependencies first, in their own layer: it is rebuilt only when pyproject.toml changes.
+# The code runs from /app (templates/ and static/ live beside the apps), so the project
+# itself is not pip-installed.
+COPY pyproject.toml ./
+RUN python -c "import tomllib; project = tomllib.load(open('pyproject.toml', 'rb'))['project']; \
+print('\n'.join(project['dependencies']))" >/tmp/requirements.txt \
+    && pip install -r /tmp/requirements.txt \
+    && rm /tmp/requirements.txt
+
+COPY --chown=ekrav:ekrav . .
+RUN mkdir -p /app/var/beat /data/media && chown -R ekrav:ekrav /app/var /data
+
+USER ekrav
+# Static files are collected (and compressed) into the image; whitenoise serves them.
+RUN python manage.py collectstatic --noinput
+
+EXPOSE 8000
+CMD ["gunicorn", "ekrav.wsgi", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]

@@ -1,0 +1,235 @@
+"""Demo data for the embedded default: a case handler, a demo creditor user with two companies,
+and a dozen claims in different states, all written through the services.
+
+Idempotent: users and companies are looked up by e-mail and organisationsnummer, claims by
+invoice number, so a second run changes nothing. Each claim and what happens to it (withdrawn,
+paid) is one transaction, so an interrupted run leaves no half-made claim behind.
+Identity numbers are made up with valid check digits; they are not real people or companies.
+"""
+
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from claims.models import Invoice
+from claims.registration import parse_registration
+from claims.selectors import claim_balance
+from claims.services import claim_register, claim_report_direct_payment, claim_withdraw
+from creditors.models import ApiKey, Creditor
+from creditors.onboarding import parse_onboarding
+from creditors.services import api_key_create, creditor_onboard
+from ekrav.identifiers import luhn_check_digit
+from ekrav.money import format_sek, parse_sek
+
+# Documented in the README; printed by bin/start. Only ever used on a demo database.
+STAFF_EMAIL = "handlaggare@ekrav.se"
+STAFF_PASSWORD = "handlaggare-demo-2468"
+DEMO_EMAIL = "demo@ekrav.se"
+DEMO_PASSWORD = "demo-borgenar-1357"
+API_KEY_NAME = "Demo (seed_demo)"
+
+
+def personnummer(born: str, serial: str) -> str:
+    """``born`` YYYYMMDD (day + 60 for a samordningsnummer), ``serial`` three digits."""
+    return f"{born}-{serial}{luhn_check_digit(born[2:] + serial)}"
+
+
+def organisationsnummer(first9: str) -> str:
+    return f"{first9[:6]}-{first9[6:]}{luhn_check_digit(first9)}"
+
+
+def bankgiro(first: str) -> str:
+    digits = first + str(luhn_check_digit(first))
+    return f"{digits[:-4]}-{digits[-4:]}"
+
+
+DEMO_COMPANY = {
+    "organisation_number": organisationsnummer("559123456"), "form": "AB",
+    "name": "Demobolaget Snickeri AB", "street": "Hantverkargatan 7", "postal_code": "112 21",
+    "city": "Stockholm", "bankgiro": "5050-1055", "report_email": "ekonomi@demobolaget.example.se",
+    "f_tax_confirmed": True, "default_invoice_text": "Snickeri- och byggarbeten",
+    "contact_name": "Dana Demo", "contact_personnummer": personnummer("19800101", "238"),
+    "contact_phone": "070-123 45 67",
+}
+# Sorts after the first by name, so the demo user lands on the company with most claims.
+SECOND_COMPANY = {
+    "organisation_number": organisationsnummer("969712345"), "form": "HB",
+    "name": "Stadsdelens Fastighetsservice HB", "street": "Repslagargatan 3",
+    "postal_code": "118 46", "city": "Stockholm", "bankgiro": bankgiro("123456"),
+    "report_email": "hb@stadsdelens.example.se",
+    "f_tax_confirmed": True, "default_invoice_text": "Fastighetsskötsel",
+    "contact_name": "Dana Demo", "contact_personnummer": personnummer("19800101", "238"),
+    "contact_phone": "070-123 45 67",
+}
+
+DEBTORS = {
+    "anna": {"debtor_kind": "person", "debtor_identity_number": personnummer("19850312", "124"),
+             "debtor_name": "Anna Svensson", "debtor_street": "Storgatan 12",
+             "debtor_postal_code": "753 20", "debtor_city": "Uppsala",
+             "debtor_email": "anna.svensson@example.se"},
+    "erik": {"debtor_kind": "person", "debtor_identity_number": personnummer("19720704", "331"),
+             "debtor_name": "Erik Johansson", "debtor_street": "Vasagatan 5",
+             "debtor_postal_code": "411 24", "debtor_city": "Göteborg",
+             "debtor_phone": "070-987 65 43"},
+    # A samordningsnummer: born 15 March 1990, day + 60.
+    "maria": {"debtor_kind": "person", "debtor_identity_number": personnummer("19900375", "482"),
+              "debtor_name": "Maria Lindqvist", "debtor_street": "Kungsgatan 3",
+              "debtor_postal_code": "211 49", "debtor_city": "Malmö"},
+    "johan": {"debtor_kind": "person", "debtor_identity_number": personnummer("19630921", "517"),
+              "debtor_name": "Johan Berg", "debtor_street": "Åsgatan 8",
+              "debtor_postal_code": "831 30", "debtor_city": "Östersund"},
+    "fatima": {"debtor_kind": "person",
+               "debtor_identity_number": personnummer("19951130", "646"),
+               "debtor_name": "Fatima Ali", "debtor_street": "Drottninggatan 40",
+               "debtor_postal_code": "602 24", "debtor_city": "Norrköping",
+               "debtor_email": "fatima.ali@example.se"},
+    "karin": {"debtor_kind": "person", "debtor_identity_number": personnummer("19880517", "720"),
+              "debtor_name": "Karin Nilsson", "debtor_street": "Ringvägen 101",
+              "debtor_postal_code": "116 61", "debtor_city": "Stockholm"},
+    "kontor": {"debtor_kind": "company",
+               "debtor_identity_number": organisationsnummer("556812345"),
+               "debtor_name": "Nordisk Kontorsmöbler AB", "debtor_street": "Industrigatan 4",
+               "debtor_postal_code": "721 33", "debtor_city": "Västerås",
+               "debtor_email": "faktura@kontorsmobler.example.se"},
+    "akeri": {"debtor_kind": "company",
+              "debtor_identity_number": organisationsnummer("916512345"),
+              "debtor_name": "Bergs Åkeri HB", "debtor_street": "Hamnvägen 2",
+              "debtor_postal_code": "852 38", "debtor_city": "Sundsvall"},
+    # An enskild firma is a company debtor identified by its owner's personnummer.
+    "cafe": {"debtor_kind": "company",
+             "debtor_identity_number": personnummer("19780215", "953"),
+             "debtor_name": "Lindholms Café (enskild firma)", "debtor_street": "Torget 1",
+             "debtor_postal_code": "441 30", "debtor_city": "Alingsås"},
+}
+
+
+@dataclass(frozen=True)
+class DemoClaim:
+    invoice_number: str
+    debtor: str
+    invoice_days_ago: int
+    due_days_ago: int
+    amount: str
+    description: str
+    reminder_fee_agreed: bool = True
+    withdraw_reason: str = ""
+    paid: str = ""  # "full", or an amount paid directly to the creditor
+    paid_days_ago: int = 0
+
+
+DEMO_CLAIMS = [
+    DemoClaim("DEMO-1001", "anna", 75, 45, "4250.00", "Badrumsrenovering, material"),
+    DemoClaim("DEMO-1002", "anna", 40, 10, "1180.00", "Extra arbete, dörrkarm"),
+    DemoClaim("DEMO-1003", "erik", 100, 70, "12500.00", "Altanbygge"),
+    DemoClaim("DEMO-1004", "maria", 35, 5, "890.50", "Servicebesök", reminder_fee_agreed=False),
+    DemoClaim("DEMO-1005", "johan", 200, 170, "23400.00", "Takomläggning, delfaktura 2"),
+    DemoClaim("DEMO-1006", "fatima", 50, 20, "3200.00", "Köksluckor",
+              withdraw_reason="Kunden har reklamerat arbetet; vi löser det direkt med kunden."),
+    DemoClaim("DEMO-1007", "kontor", 60, 30, "48750.00", "Kontorsombyggnad",
+              paid="20000.00", paid_days_ago=7),
+    DemoClaim("DEMO-1008", "kontor", 45, 15, "6125.00", "Montering av hyllsystem"),
+    DemoClaim("DEMO-1009", "akeri", 90, 60, "9980.00", "Reparation av lastkaj",
+              reminder_fee_agreed=False, paid="full", paid_days_ago=3),
+    DemoClaim("DEMO-1010", "cafe", 30, 2, "2340.00", "Ny bardisk"),
+    DemoClaim("DEMO-1011", "akeri", 130, 100, "15600.00", "Byte av garageport"),
+    DemoClaim("DEMO-1012", "erik", 20, 1, "560.00", "Materialtillägg", reminder_fee_agreed=False),
+]
+SECOND_COMPANY_CLAIMS = [
+    DemoClaim("HB-2001", "karin", 50, 20, "1950.00", "Fönsterputs, kvartal 3"),
+    DemoClaim("HB-2002", "kontor", 65, 35, "7400.00", "Trappstädning, juli-september"),
+]
+
+
+class Command(BaseCommand):
+    help = "Load the demo users, companies and claims (idempotent; for the embedded default)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--force", action="store_true",
+                            help="Seed even though SECRET_KEY is set (a real deployment).")
+
+    def handle(self, *args, force=False, **options):
+        if os.environ.get("SECRET_KEY") and not force:
+            # A deployment with its own secret is not a demo: a superuser with a published
+            # password must never appear there by accident.
+            raise CommandError("SECRET_KEY is set, so this looks like a real deployment; "
+                               "refusing to create demo users (use --force to insist).")
+        today = timezone.localdate()
+        staff = self._user(STAFF_EMAIL, STAFF_PASSWORD, staff=True)
+        demo = self._user(DEMO_EMAIL, DEMO_PASSWORD, staff=False)
+        demo_co = self._creditor(DEMO_COMPANY, signatory=demo, today=today)
+        second_co = self._creditor(SECOND_COMPANY, signatory=demo, today=today)
+        created = sum(self._claim(demo_co, spec, demo, today) for spec in DEMO_CLAIMS)
+        created += sum(self._claim(second_co, spec, demo, today)
+                       for spec in SECOND_COMPANY_CLAIMS)
+        self.stdout.write(f"Demo claims: {created} created, "
+                          f"{len(DEMO_CLAIMS) + len(SECOND_COMPANY_CLAIMS) - created} "
+                          "already there.")
+        self._api_key(demo_co, demo)
+        self.stdout.write(f"Case handler (staff, /admin/): {staff.email} / {STAFF_PASSWORD}")
+        self.stdout.write(f"Demo creditor user:            {demo.email} / {DEMO_PASSWORD}")
+
+    def _user(self, email, password, *, staff):
+        User = get_user_model()
+        user = User.objects.filter(email__iexact=email).first()
+        if user is None:
+            make = User.objects.create_superuser if staff else User.objects.create_user
+            user = make(username=email, email=email, password=password)
+            self.stdout.write(f"Created user {email}.")
+        # allauth's own record of the address: verified, so the demo login is not nagged.
+        EmailAddress.objects.get_or_create(user=user, email=email,
+                                           defaults={"verified": True, "primary": True})
+        return user
+
+    def _creditor(self, data, *, signatory, today):
+        parsed, errors = parse_onboarding(data, today=today)
+        if errors:
+            raise CommandError(f"demo company {data['name']} is invalid: {errors}")
+        existing = Creditor.objects.filter(
+            organisation_number=parsed.organisation_number).first()
+        if existing is not None:
+            return existing
+        creditor = creditor_onboard(data=parsed, signatory=signatory)
+        self.stdout.write(f"Created creditor {creditor.name}.")
+        return creditor
+
+    @transaction.atomic
+    def _claim(self, creditor, spec: DemoClaim, user, today) -> bool:
+        if Invoice.objects.filter(creditor=creditor,
+                                  invoice_number=spec.invoice_number).exists():
+            return False
+        data = {
+            **DEBTORS[spec.debtor], "invoice_number": spec.invoice_number,
+            "invoice_date": today - timedelta(days=spec.invoice_days_ago),
+            "due_date": today - timedelta(days=spec.due_days_ago), "amount": spec.amount,
+            "description": spec.description, "reminder_fee_agreed": spec.reminder_fee_agreed,
+        }
+        registration, errors = parse_registration(data, today=today)
+        if errors:
+            raise CommandError(f"demo claim {spec.invoice_number} is invalid: {errors}")
+        claim = claim_register(creditor=creditor, registration=registration, today=today,
+                               user=user)
+        if spec.withdraw_reason:
+            claim_withdraw(claim=claim, reason=spec.withdraw_reason, today=today, user=user)
+        if spec.paid:
+            amount = (claim_balance(claim).outstanding if spec.paid == "full"
+                      else parse_sek(spec.paid))
+            claim_report_direct_payment(claim=claim, amount_ore=amount,
+                                        paid_on=today - timedelta(days=spec.paid_days_ago),
+                                        today=today, user=user)
+            self.stdout.write(f"  {spec.invoice_number}: direct payment {format_sek(amount)}.")
+        return True
+
+    def _api_key(self, creditor, user):
+        if ApiKey.objects.filter(creditor=creditor, name=API_KEY_NAME,
+                                 revoked_at__isnull=True).exists():
+            self.stdout.write(f"Demo API key for {creditor.name} exists (shown only when "
+                              "created; make a new one in the portal).")
+            return
+        _key, secret = api_key_create(creditor=creditor, name=API_KEY_NAME, created_by=user)
+        self.stdout.write(f"Demo API key for {creditor.name} (shown once): {secret}")
