@@ -244,13 +244,20 @@ def normalize_debtor_identity(value: str, kind: str, *, today: date) -> str:
             return normalize_personnummer(value, today=today)
         return normalize_organisationsnummer(value)
     except IdentifierError as exc:
-        # Anything not a valid Swedish number is treated as foreign, which we do not collect.
+        # Ten or twelve digits is a Swedish number with a typo: say what is wrong with it.
+        # Any other shape is a foreign identity, which ekrav does not collect on.
+        if len(_digits_only(value)) in (10, 12) and _only_number_characters(value):
+            raise
         raise IdentifierError(format_lazy(
             "{} {}",
             _("Only Swedish personnummer and organisationsnummer are accepted; foreign "
               "debtors (utländska ärenden) are not handled."),
             exc.message,
         )) from exc
+
+
+def _only_number_characters(value: str) -> bool:
+    return all(ch.isdigit() or ch in " -+\u00a0" for ch in value.strip())
 
 
 def format_identity(value: str) -> str:

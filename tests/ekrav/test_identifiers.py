@@ -277,10 +277,21 @@ def test_debtor_identity_valid(value, kind, expected):
     [
         ("811228-9875", "person", "check digit"),
         ("811232-9874", "person", "real date"),
-        ("GB 123 4567 89", "person", "10 or 12 digits"),
-        ("1985-03-12", "person", "10 or 12 digits"),
         ("556036-0794", "company", "check digit"),
         ("811228-9875", "company", "check digit"),
+    ],
+)
+def test_a_swedish_number_with_a_typo_is_a_typo_not_a_foreign_case(value, kind, reason):
+    message = error_of(normalize_debtor_identity, value, kind, today=TODAY)
+    assert reason in message
+    assert "foreign" not in message
+
+
+@pytest.mark.parametrize(
+    "value, kind, reason",
+    [
+        ("GB 123 4567 89", "person", "10 or 12 digits"),
+        ("1985-03-12", "person", "10 or 12 digits"),
         ("DE123456789", "company", "10 digits"),
         ("NO 923 609 016 MVA", "company", "10 digits"),
         ("", "company", "10 digits"),
