@@ -5,7 +5,8 @@ import uuid
 from datetime import date
 
 from django.db import IntegrityError, transaction
-from django.utils.translation import gettext as _
+from django.utils import translation
+from django.utils.translation import gettext as _, gettext_lazy
 
 from claims.models import CLOSED_STATUSES, Claim, Event, Invoice, LedgerEntry, Status
 from claims.registration import Registration
@@ -25,6 +26,12 @@ class ClaimError(Exception):
         self.errors = {k: [str(m) for m in v] for k, v in errors.items()}
         self.code = code
         super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in self.errors.items()))
+
+
+def _legal(text, **values) -> str:
+    """A ledger row's legal basis is evidence: always in Swedish, whoever booked it."""
+    with translation.override("sv"):
+        return str(text) % values if values else str(text)
 
 
 def _new_ocr() -> str:
@@ -64,7 +71,7 @@ def claim_register(*, creditor, registration: Registration, today: date, user=No
     except IntegrityError:
         # Lost a race with a concurrent registration of the same invoice number.
         raise ClaimError({"invoice_number": [duplicate_invoice_error(
-            creditor, invoice_in.invoice_number) or _("Already registered.")]},
+            creditor, invoice_in.invoice_number) or _("This invoice number is already registered.")]},
             code="duplicate_invoice") from None
     if pdf is not None:
         invoice.pdf.save("invoice.pdf", pdf, save=True)
@@ -75,8 +82,8 @@ def claim_register(*, creditor, registration: Registration, today: date, user=No
     LedgerEntry.objects.create(
         claim=claim, kind=LedgerEntry.Kind.CAPITAL, amount_ore=invoice.amount_ore,
         booked_on=today, key=f"capital:invoice:{invoice.pk}", event=event,
-        legal_basis=_("Invoice %(number)s due %(due)s") % {
-            "number": invoice.invoice_number, "due": invoice.due_date.isoformat()})
+        legal_basis=_legal(gettext_lazy("Invoice %(number)s due %(due)s"),
+                           number=invoice.invoice_number, due=invoice.due_date.isoformat()))
     return claim
 
 
@@ -151,7 +158,8 @@ def claim_report_direct_payment(*, claim: Claim, amount_ore: int, paid_on: date,
     LedgerEntry.objects.create(
         claim=locked, kind=LedgerEntry.Kind.DIRECT_PAYMENT, amount_ore=amount_ore,
         booked_on=paid_on, key=f"direct:{uuid.uuid4().hex}", event=event,
-        legal_basis=_("Paid directly to the creditor, reported by the creditor"))
+        legal_basis=_legal(gettext_lazy("Paid directly to the creditor, reported by the "
+                                        "creditor")))
     if amount_ore == outstanding:
         _set_status(locked, new=Status.PAID, allowed_from=_open_statuses())
         Claim.objects.filter(pk=locked.pk).update(next_action_on=None)
