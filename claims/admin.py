@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 from django.db.models import Sum
 
 from claims.models import Claim, ClaimImport, Event, Invoice, LedgerEntry
@@ -29,7 +30,7 @@ class LedgerInline(admin.TabularInline):
     readonly_fields = fields
     can_delete = False
 
-    @admin.display(description="Belopp")
+    @admin.display(description=_("Amount"))
     def amount(self, obj):
         return format_sek(obj.amount_ore)
 
@@ -52,11 +53,14 @@ class ClaimAdmin(admin.ModelAdmin):
     date_hierarchy = "registered_on"
     show_full_result_count = False
 
+    def has_add_permission(self, request):
+        return False  # claims are registered through the services (portal, CSV, API)
+
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(
             capital_ore=Sum("invoices__amount_ore"))
 
-    @admin.display(description="Kapital", ordering="capital_ore")
+    @admin.display(description=_("Capital"), ordering="capital_ore")
     def capital(self, obj):
         return format_sek(obj.capital_ore or 0)
 

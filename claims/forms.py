@@ -16,7 +16,7 @@ class ClaimForm(forms.Form):
                                     widget=forms.RadioSelect, initial=Debtor.Kind.PERSON)
     debtor_identity_number = forms.CharField(
         label=_("Personnummer or organisation number"), max_length=20,
-        help_text=_("Samordningsnummer are accepted. Debtors abroad are not handled."))
+        help_text=_("A samordningsnummer is accepted too. Debtors abroad are not handled."))
     debtor_name = forms.CharField(label=_("Name"), max_length=200)
     debtor_street = forms.CharField(label=_("Street address"), max_length=200)
     debtor_postal_code = forms.CharField(label=_("Postal code"), max_length=8)

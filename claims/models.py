@@ -4,7 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from creditors.models import Creditor
 from debtors.models import Debtor
@@ -13,7 +13,7 @@ from debtors.models import Debtor
 class Status(models.TextChoices):
     """The claim's stage. Later issues add the transitions; the vocabulary is the API contract."""
 
-    REGISTERED = "registered", _("Registered")
+    REGISTERED = "registered", pgettext_lazy("claim status", "Registered")
     REMINDER_SENT = "reminder_sent", _("Reminder sent")
     DEMAND_SENT = "demand_sent", _("Collection demand sent")
     AWAITING_DECISION = "awaiting_decision", _("Awaiting decision")
@@ -47,8 +47,10 @@ class Claim(models.Model):
         API = "api", _("API")
         ADMIN = "admin", _("Case handler")
 
-    creditor = models.ForeignKey(Creditor, on_delete=models.PROTECT, related_name="claims")
-    debtor = models.ForeignKey(Debtor, on_delete=models.PROTECT, related_name="claims")
+    creditor = models.ForeignKey(Creditor, on_delete=models.PROTECT, related_name="claims",
+                                 verbose_name=_("creditor"))
+    debtor = models.ForeignKey(Debtor, on_delete=models.PROTECT, related_name="claims",
+                               verbose_name=_("debtor"))
     # Set right after insert from the primary key; unique, short, easy to read out on the phone.
     case_number = models.CharField(_("case number"), max_length=16, unique=True, null=True)
     # The OCR reference on every letter: random digits + length digit + Luhn check digit.
@@ -56,10 +58,11 @@ class Claim(models.Model):
     status = models.CharField(_("status"), max_length=20, choices=Status.choices,
                               default=Status.REGISTERED)
     registered_on = models.DateField(_("registered on"))
-    source = models.CharField(max_length=5, choices=Source.choices, default=Source.WEB)
+    source = models.CharField(_("registered through"), max_length=5, choices=Source.choices,
+                              default=Source.WEB)
     interest_enabled = models.BooleanField(_("charge late-payment interest"), default=True)
     # The collection tick selects due claims by this date (partial index in the engine issue).
-    next_action_on = models.DateField(null=True, blank=True, db_index=True)
+    next_action_on = models.DateField(_("next step on"), null=True, blank=True, db_index=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from creditors.models import ApiKey, Creditor, Invitation, Membership
 from ekrav.identifiers import format_bankgiro, format_identity
@@ -19,11 +20,11 @@ class CreditorAdmin(admin.ModelAdmin):
     inlines = [MembershipInline]
     readonly_fields = ["created_at"]
 
-    @admin.display(description="Org.nr", ordering="organisation_number")
+    @admin.display(description=_("Org. no."), ordering="organisation_number")
     def orgnr(self, obj):
         return format_identity(obj.organisation_number)
 
-    @admin.display(description="Bankgiro")
+    @admin.display(description=_("Bankgiro"))
     def bankgiro_display(self, obj):
         return format_bankgiro(obj.bankgiro)
 
