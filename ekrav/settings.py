@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "allauth",
     "allauth.account",
+    "ninja",  # serves its own copy of Swagger UI for /api/docs (no CDN)
     "ekrav",
     "creditors",
     "debtors",
