@@ -240,16 +240,17 @@ def test_an_unconfirmed_import_is_not_run(alice_co, alice):
 
 def test_a_failure_mid_run_creates_nothing(alice_co, alice, monkeypatch,
                                            django_capture_on_commit_callbacks):
-    real = imports_module.claim_register
+    real = imports_module.claim_register_many
     calls = []
 
     def failing(**kwargs):
-        calls.append(kwargs["registration"].invoice.invoice_number)
+        # A 4-row file goes in chunks of one row: the third chunk fails, after two are created.
+        calls.extend(r.invoice.invoice_number for r in kwargs["registrations"])
         if len(calls) == 3:
             raise RuntimeError("the database went away")
         return real(**kwargs)
 
-    monkeypatch.setattr(imports_module, "claim_register", failing)
+    monkeypatch.setattr(imports_module, "claim_register_many", failing)
     imp = preview(alice_co, alice, *[row(invoice_number=f"F-{i}",
                                          debtor_identity_number=pnr)
                                      for i, pnr in enumerate(
@@ -313,6 +314,33 @@ def test_progress_goes_to_the_cache_while_running(alice_co, alice, monkeypatch,
     assert progress == [0, 1, 2, 3, 4, 5]
     assert claim_import_progress(done) == {"done": 5, "total": 5, "percent": 100}
     assert cache.get(imports_module._progress_key(imp.pk)) is None  # cleaned up when done
+
+
+def test_a_larger_file_goes_in_chunks_of_a_tenth(alice_co, alice, bob, monkeypatch,
+                                                 django_capture_on_commit_callbacks):
+    seen = []
+    real = imports_module._progress_set
+
+    def spy(import_id, done, total):
+        seen.append(done)
+        real(import_id, done, total)
+
+    monkeypatch.setattr(imports_module, "_progress_set", spy)
+    people = ["19811228-9874", "19900101-0017"]
+    imp = preview(alice_co, alice, *[row(invoice_number=f"F-{i}",
+                                         debtor_identity_number=people[i % 2],
+                                         debtor_street=f"Gatan {i}") for i in range(25)])
+    meanwhile = register(alice_co, bob, invoice_number="F-7")  # inside the fourth chunk
+    done = confirm_and_run(imp, django_capture_on_commit_callbacks)
+    assert seen == [0, *range(2, 25, 2), 25]  # chunks of 25 // 10 rows, progress after each
+    assert [c["invoice_number"] for c in done.report["created"]] == [
+        f"F-{i}" for i in range(25) if i != 7]
+    assert all(c["case_number"] == str(100000 + c["claim_id"]) for c in done.report["created"])
+    [refused] = done.report["refused"]
+    assert (refused["line"], refused["errors"]["invoice_number"]) == (
+        9, [f"Invoice F-7 is already registered in case {meanwhile.case_number}."])
+    assert Debtor.objects.for_creditor(alice_co).count() == 2
+    assert sorted(Debtor.objects.values_list("street", flat=True)) == ["Gatan 23", "Gatan 24"]
 
 
 def test_a_cache_outage_does_not_fail_the_import(alice_co, alice, monkeypatch,
@@ -404,7 +432,7 @@ def test_the_failure_is_shown(alice_client, alice_co, alice, monkeypatch,
     def broken(**kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(imports_module, "claim_register", broken)
+    monkeypatch.setattr(imports_module, "claim_register_many", broken)
     imp = preview(alice_co, alice, row())
     confirm_and_run(imp, django_capture_on_commit_callbacks)
     html = alice_client.get(reverse("claims:import_detail", args=[imp.pk])).content.decode()

@@ -1,16 +1,27 @@
-"""Claim services against the database: registration, reuse of debtors, withdrawal, payments."""
+"""Claim services against the database: registration (one, and many at once as the CSV import
+does), reuse of debtors, withdrawal, payments. Charlie must see nothing of alice's."""
 
+import re
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 from django.utils import timezone, translation
 
-from claims.models import Claim, Event, LedgerEntry, Status
+from claims import services
+from claims.models import Claim, Event, Invoice, LedgerEntry, Status
+from claims.registration import parse_registration
 from claims.selectors import balances_for, claim_balance
-from claims.services import ClaimError, claim_report_direct_payment, claim_withdraw
+from claims.services import (
+    ClaimError,
+    claim_register,
+    claim_register_many,
+    claim_report_direct_payment,
+    claim_withdraw,
+)
 from debtors.models import Debtor
 from ekrav.identifiers import ocr_valid
-from tests.conftest import register
+from tests.conftest import register, registration_data
 
 pytestmark = pytest.mark.django_db
 
@@ -151,3 +162,201 @@ def test_balances_for_a_page_take_one_query(alice_co, django_assert_num_queries)
         balances = balances_for(claims)
     assert balances[claims[0].pk].outstanding == 123350
     assert balances[claims[4].pk].outstanding == 123450
+
+
+# --- many at once (claim_register_many, the CSV import's path) --------------------------------
+
+
+def registration(**overrides):
+    parsed, errors = parse_registration(registration_data(**overrides), today=today())
+    assert not errors, errors
+    return parsed
+
+
+def batch():
+    """Reuse, refresh and refusal in one list; F-0 and debtor Dan exist before it."""
+    p2 = {"debtor_identity_number": "19900101-0017", "debtor_name": "Per Två"}
+    return [
+        registration(invoice_number="F-1", debtor_street="Nya vägen 2", debtor_email=""),
+        registration(invoice_number="F-2", debtor_email="per@example.se",
+                     debtor_phone="070-765 43 21", **p2),
+        registration(invoice_number="F-0", debtor_street="Fel väg 9"),  # registered before
+        registration(invoice_number="F-3", debtor_kind="company", debtor_name="Bygg AB",
+                     debtor_identity_number="556677-8899", debtor_email=""),
+        registration(invoice_number="F-4", debtor_street="Tredje 3", debtor_email="",
+                     debtor_phone="", **p2),
+        registration(invoice_number="F-2", debtor_name="Dubbel"),  # twice in one list
+        registration(invoice_number="F-5", debtor_street="Sista gatan 5", debtor_email=""),
+    ]
+
+
+def outcome(results):
+    """Each result's invoice number, or its errors with a case number of this list named by
+    its invoice (PostgreSQL's sequences do not roll back, so the numbers differ per run)."""
+    cases = {c.case_number: f"<case of {c.invoices.get().invoice_number}>"
+             for c in results if isinstance(c, Claim)}
+
+    def named(message):
+        return re.sub(r"\d+", lambda digits: cases.get(digits.group(), digits.group()), message)
+
+    return [{field: [named(m) for m in messages] for field, messages in r.errors.items()}
+            if isinstance(r, ClaimError) else r.invoices.get().invoice_number for r in results]
+
+
+def snapshot(creditor):
+    """Everything a registration writes, without the keys the database draws."""
+    debtors = sorted(Debtor.objects.for_creditor(creditor).values_list(
+        "identity_number", "kind", "name", "street", "postal_code", "city", "email", "phone"))
+    claims = []
+    for claim in (Claim.objects.for_creditor(creditor).select_related("debtor").order_by("id")
+                  .prefetch_related("invoices", "events", "ledger")):
+        [invoice], [event], [entry] = claim.invoices.all(), claim.events.all(), claim.ledger.all()
+        assert claim.case_number == str(100000 + claim.pk)
+        assert ocr_valid(claim.ocr, require_length_digit=True)
+        assert (entry.event_id, entry.key) == (event.pk, f"capital:invoice:{invoice.pk}")
+        claims.append((
+            invoice.invoice_number, claim.debtor.identity_number, claim.status, claim.source,
+            claim.registered_on, claim.created_by_id, invoice.invoice_date, invoice.due_date,
+            invoice.amount_ore, invoice.description, invoice.reminder_fee_agreed, event.kind,
+            event.occurred_on, event.actor_id, event.data, entry.kind, entry.amount_ore,
+            entry.booked_on, entry.legal_basis))
+    return debtors, claims
+
+
+def register_one_by_one(creditor, user, registrations):
+    results = []
+    for one in registrations:
+        try:
+            results.append(claim_register(creditor=creditor, registration=one, today=today(),
+                                          user=user, source=Claim.Source.CSV))
+        except ClaimError as exc:
+            results.append(exc)
+    return results
+
+
+def register_many(creditor, user, registrations):
+    return claim_register_many(creditor=creditor, registrations=registrations, today=today(),
+                               user=user, source=Claim.Source.CSV)
+
+
+@pytest.mark.parametrize("chunk", [500, 2])  # 2: a debtor and a number come back a chunk later
+def test_many_writes_what_one_at_a_time_writes(alice_co, alice, charlie_co, monkeypatch, chunk):
+    register(alice_co, invoice_number="F-0", debtor_street="Gamla vägen 1")
+    with transaction.atomic():
+        expected_results = outcome(register_one_by_one(alice_co, alice, batch()))
+        expected = snapshot(alice_co)
+        transaction.set_rollback(True)
+    monkeypatch.setattr(services, "BULK_CHUNK", chunk)
+
+    results = register_many(alice_co, alice, batch())
+
+    assert outcome(results) == expected_results
+    assert [type(r) for r in results] == [Claim, Claim, ClaimError, Claim, Claim, ClaimError,
+                                          Claim]
+    assert snapshot(alice_co) == expected
+    debtors, claims = expected
+    assert len(debtors) == 3 and len(claims) == 6
+    assert results[5].errors["invoice_number"] == [
+        f"Invoice F-2 is already registered in case {results[1].case_number}."]
+    assert [c.case_number for c in results if isinstance(c, Claim)] == [
+        str(100000 + c.pk) for c in results if isinstance(c, Claim)]
+    assert snapshot(charlie_co) == ([], [])  # charlie sees nothing of alice's
+
+
+def test_the_debtor_is_reused_and_refreshed_not_by_a_refused_row(alice_co):
+    first = register(alice_co, invoice_number="F-0", debtor_street="Gamla vägen 1")
+    results = register_many(alice_co, None, batch())
+    dan = Debtor.objects.get(pk=first.debtor_id)
+    assert {r.debtor_id for r in (results[0], results[6])} == {dan.pk}
+    # The latest created row wins; F-0's refused row ("Fel väg 9") changes nothing, and the
+    # e-mail no row of the list gives is kept.
+    assert (dan.street, dan.email) == ("Sista gatan 5", "dan@example.se")
+    per = Debtor.objects.get(identity_number="199001010017")
+    assert (per.name, per.street, per.email, per.phone) == (
+        "Per Två", "Tredje 3", "per@example.se", "+46707654321")  # omitted, so kept
+
+
+def test_a_number_registered_before_is_refused_alone(alice_co, bob):
+    before = register(alice_co, bob, invoice_number="F-2")
+    results = register_many(alice_co, None, [registration(invoice_number=n)
+                                             for n in ("F-1", "F-2", "F-3")])
+    refused = results[1]
+    assert refused.code == "duplicate_invoice"
+    assert refused.errors == {"invoice_number": [
+        f"Invoice F-2 is already registered in case {before.case_number}."]}
+    assert [r.invoices.get().invoice_number for r in (results[0], results[2])] == ["F-1", "F-3"]
+    assert Claim.objects.for_creditor(alice_co).count() == 3
+
+
+def test_a_number_registered_meanwhile_falls_back_to_one_at_a_time(alice_co, bob, monkeypatch):
+    meanwhile = register(alice_co, bob, invoice_number="F-2")
+    real_cases, one_by_one = services.registered_cases, []
+
+    def not_yet_committed(creditor, numbers):
+        # The chunk's check ran before the other registration committed; the insert did not.
+        monkeypatch.setattr(services, "registered_cases", real_cases)
+        return {}
+
+    def spy(**arguments):
+        one_by_one.append(arguments["registration"].invoice.invoice_number)
+        return real_register(**arguments)
+
+    real_register = services.claim_register
+    monkeypatch.setattr(services, "registered_cases", not_yet_committed)
+    monkeypatch.setattr(services, "claim_register", spy)
+    results = register_many(alice_co, None, [registration(invoice_number=n)
+                                             for n in ("F-1", "F-2", "F-3")])
+    assert one_by_one == ["F-1", "F-2", "F-3"]
+    assert outcome(results) == ["F-1", {"invoice_number": [
+        f"Invoice F-2 is already registered in case {meanwhile.case_number}."]}, "F-3"]
+    assert Claim.objects.for_creditor(alice_co).count() == 3
+    assert Invoice.objects.filter(creditor=alice_co).count() == 3
+    assert Debtor.objects.for_creditor(alice_co).count() == 1
+
+
+def test_an_ocr_collision_in_a_chunk_draws_again(alice_co, alice_claim, monkeypatch):
+    draws = iter([alice_claim.ocr])
+    real = services._new_ocr
+    monkeypatch.setattr(services, "_new_ocr", lambda: next(draws, None) or real())
+    results = register_many(alice_co, None, [registration(invoice_number=n)
+                                             for n in ("F-1", "F-2")])
+    assert outcome(results) == ["F-1", "F-2"]
+    assert len({c.ocr for c in Claim.objects.all()}) == 3
+
+
+def test_a_failure_in_a_chunk_creates_nothing(alice_co, alice_claim, monkeypatch):
+    def bug(*args, **kwargs):
+        raise RuntimeError("a bug, not a rule")
+
+    monkeypatch.setattr(services, "_capital_entry", bug)
+    with pytest.raises(RuntimeError):
+        register_many(alice_co, None, [registration(invoice_number="F-1",
+                                                    debtor_street="Ny väg 1")])
+    assert Claim.objects.count() == 1 and Invoice.objects.count() == 1
+    assert Debtor.objects.get().street == "Lillgatan 2"
+
+
+def test_another_creditors_numbers_and_debtors_stay_his(alice_co, charlie_co):
+    charlies = register(charlie_co, invoice_number="F-1", debtor_street="Charlies väg 1")
+    [claim] = register_many(alice_co, None, [registration(invoice_number="F-1")])
+    assert isinstance(claim, Claim) and claim.debtor_id != charlies.debtor_id
+    assert Debtor.objects.get(pk=charlies.debtor_id).street == "Charlies väg 1"
+    assert Claim.objects.for_creditor(charlie_co).get() == charlies
+
+
+@pytest.mark.parametrize("rows", [3, 60])
+def test_the_queries_of_a_chunk_do_not_grow_with_its_rows(alice_co, rows,
+                                                         django_assert_max_num_queries):
+    register(alice_co, invoice_number="F-0")  # a debtor to refresh, a number to refuse
+    shapes = [{}, {"debtor_email": ""}, {"debtor_phone": "070-123 45 67"},
+              {"debtor_email": "", "debtor_phone": "070-123 45 67"}]
+    people = ["19811228-9874", "19900101-0017", "556677-8899"]
+    registrations = [registration(
+        invoice_number=f"F-{i}", debtor_identity_number=people[i % 3],
+        debtor_kind="company" if i % 3 == 2 else "person", **shapes[i % 4])
+        for i in range(rows)]
+    # Savepoints 4, invoice numbers 1, debtors 4 (one per set of channels given), claims 2
+    # (insert, case numbers), invoices, events and ledger 1 each.
+    with django_assert_max_num_queries(14):
+        results = register_many(alice_co, None, registrations)
+    assert sum(isinstance(r, Claim) for r in results) == rows - 1
