@@ -2,7 +2,16 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from django.db.models import Sum
 
-from claims.models import Claim, ClaimImport, Event, Invoice, LedgerEntry
+from claims.models import (
+    Claim,
+    ClaimImport,
+    Event,
+    Invoice,
+    LedgerEntry,
+    ReferenceRate,
+    StatutoryFee,
+    Step,
+)
 from ekrav.money import format_sek
 
 
@@ -38,6 +47,17 @@ class LedgerInline(admin.TabularInline):
         return False  # the ledger is written by services only
 
 
+class StepInline(admin.TabularInline):
+    model = Step
+    extra = 0
+    fields = ["kind", "taken_on", "deadline", "created_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False  # steps are taken by the collection engine only
+
+
 @admin.register(Claim)
 class ClaimAdmin(admin.ModelAdmin):
     list_display = ["case_number", "debtor", "creditor", "status", "capital", "registered_on",
@@ -49,7 +69,7 @@ class ClaimAdmin(admin.ModelAdmin):
     list_select_related = ["debtor", "creditor"]
     readonly_fields = ["case_number", "ocr", "creditor", "debtor", "registered_on", "source",
                        "created_by", "created_at", "status"]
-    inlines = [InvoiceInline, LedgerInline, EventInline]
+    inlines = [InvoiceInline, StepInline, LedgerInline, EventInline]
     date_hierarchy = "registered_on"
     show_full_result_count = False
 
@@ -89,3 +109,26 @@ class ClaimImportAdmin(admin.ModelAdmin):
     list_filter = ["state"]
     search_fields = ["filename", "sha256", "creditor__name"]
     exclude = ["rows"]
+
+
+@admin.register(ReferenceRate)
+class ReferenceRateAdmin(admin.ModelAdmin):
+    """Staff correct a rate or add the next half-year's; the engine reads the table as is."""
+
+    list_display = ["valid_from", "rate", "late_interest", "note"]
+    search_fields = ["note"]
+
+    @admin.display(description=_("Late-payment interest (%)"))
+    def late_interest(self, obj):
+        return obj.rate + 8  # dröjsmålsränta: referensränta + 8 procentenheter (6 § räntelagen)
+
+
+@admin.register(StatutoryFee)
+class StatutoryFeeAdmin(admin.ModelAdmin):
+    list_display = ["kind", "valid_from", "amount", "legal_basis"]
+    list_filter = ["kind"]
+
+    @admin.display(description=_("Maximum"))
+    def amount(self, obj):
+        return format_sek(obj.amount_ore)
+

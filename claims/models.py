@@ -248,3 +248,81 @@ class ClaimImport(models.Model):
 
     def __str__(self):
         return f"{self.filename} ({self.state})"
+
+
+class ReferenceRate(models.Model):
+    """Riksbankens referensränta from a date (räntelagen 9 §): law as data, edited by staff.
+
+    Dröjsmålsränta is this rate + 8 percentage points (6 §). Seeded from DOMAIN.md.
+    """
+
+    valid_from = models.DateField(_("valid from"), unique=True)
+    rate = models.DecimalField(_("reference rate (%)"), max_digits=5, decimal_places=2)
+    note = models.CharField(_("source or note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("reference rate")
+        verbose_name_plural = _("reference rates")
+        ordering = ["-valid_from"]
+
+    def __str__(self):
+        return f"{self.valid_from}: {self.rate} %"
+
+
+class StatutoryFee(models.Model):
+    """The maximum a fee may be by law from a date (lag 1981:739): a change of law is a new row."""
+
+    class Kind(models.TextChoices):
+        REMINDER = "reminder_fee", _("Reminder fee (påminnelseavgift)")
+        COLLECTION = "collection_fee", _("Collection fee (inkassoavgift)")
+        LATE_PAYMENT_COMPENSATION = "late_payment_compensation", _(
+            "Late payment compensation (förseningsersättning)")
+        PAYMENT_PLAN = "payment_plan_fee", _("Payment plan fee (amorteringsplan)")
+
+    kind = models.CharField(_("fee"), max_length=30, choices=Kind.choices)
+    valid_from = models.DateField(_("valid from"))
+    amount_ore = models.BigIntegerField(_("maximum (öre)"))
+    legal_basis = models.CharField(_("legal basis"), max_length=200)
+
+    class Meta:
+        verbose_name = _("statutory fee")
+        verbose_name_plural = _("statutory fees")
+        ordering = ["kind", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "valid_from"], name="statutory_fee_unique"),
+            models.CheckConstraint(condition=models.Q(amount_ore__gte=0),
+                                   name="statutory_fee_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.valid_from}"
+
+
+class Step(models.Model):
+    """A collection step taken on a claim (PÅM, IK, decision): at most one of each per claim.
+
+    The unique (claim, kind) is the exactly-once key: a tick run twice cannot take a step twice.
+    The letters app picks steps up to render and deliver their letters.
+    """
+
+    class Kind(models.TextChoices):
+        REMINDER = "reminder", _("Reminder (PÅM)")
+        DEMAND = "demand", _("Collection demand (IK)")
+        DECISION = "decision", _("Decision")
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="steps")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    taken_on = models.DateField(_("taken on"))
+    deadline = models.DateField(_("payment deadline"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("step")
+        verbose_name_plural = _("steps")
+        ordering = ["taken_on", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "kind"], name="step_once_per_claim"),
+        ]
+
+    def __str__(self):
+        return f"{self.claim} {self.kind} {self.taken_on}"

@@ -1,8 +1,13 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from creditors.models import ApiKey, Creditor, Invitation, Membership
+from creditors.models import ApiKey, CollectionPolicy, Creditor, Invitation, Membership
 from ekrav.identifiers import format_bankgiro, format_identity
+
+
+class CollectionPolicyInline(admin.StackedInline):
+    model = CollectionPolicy
+    can_delete = False
 
 
 class MembershipInline(admin.TabularInline):
@@ -17,7 +22,7 @@ class CreditorAdmin(admin.ModelAdmin):
                     "created_at"]
     list_filter = ["form"]
     search_fields = ["name", "organisation_number", "report_email", "contact_name"]
-    inlines = [MembershipInline]
+    inlines = [CollectionPolicyInline, MembershipInline]
     readonly_fields = ["created_at"]
 
     @admin.display(description=_("Org. no."), ordering="organisation_number")

@@ -137,3 +137,33 @@ class ApiKey(models.Model):
 
     def __str__(self):
         return f"{self.prefix}… ({self.creditor})"
+
+
+class CollectionPolicy(models.Model):
+    """Kravpolicy: how a creditor's claims are collected, within what the law allows."""
+
+    creditor = models.OneToOneField(Creditor, on_delete=models.CASCADE, related_name="policy")
+    reminder_deadline_days = models.PositiveSmallIntegerField(
+        _("days to pay after the reminder"), default=10)
+    grace_days = models.PositiveSmallIntegerField(
+        _("days of grace for payments in transit"), default=5)
+    demand_deadline_days = models.PositiveSmallIntegerField(
+        _("days to pay after the collection demand"), default=10,
+        help_text=_("At least 8 days (good collection practice)."))
+    charge_reminder_fee = models.BooleanField(
+        _("charge the reminder fee where it was agreed"), default=True)
+    interest_enabled = models.BooleanField(_("charge late-payment interest"), default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("collection policy")
+        verbose_name_plural = _("collection policies")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(demand_deadline_days__gte=8),
+                                   name="policy_demand_deadline_at_least_8"),
+            models.CheckConstraint(condition=models.Q(reminder_deadline_days__gte=1),
+                                   name="policy_reminder_deadline_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.creditor}"

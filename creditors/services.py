@@ -11,7 +11,14 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from creditors.models import ApiKey, Creditor, Invitation, Membership, token_digest
+from creditors.models import (
+    ApiKey,
+    CollectionPolicy,
+    Creditor,
+    Invitation,
+    Membership,
+    token_digest,
+)
 from creditors.onboarding import CreditorInput
 from ekrav.identifiers import format_identity
 
@@ -40,6 +47,7 @@ def creditor_onboard(*, data: CreditorInput, signatory=None) -> Creditor:
             creditor = Creditor.objects.create(**asdict(data))
     except IntegrityError:
         raise CreditorError(_already_customer(), code="already_registered") from None
+    CollectionPolicy.objects.create(creditor=creditor)  # the defaults of the law and the issue
     if signatory is not None:
         Membership.objects.create(user=signatory, creditor=creditor,
                                   role=Membership.Role.SIGNATORY)
