@@ -130,7 +130,10 @@ class Event(models.Model):
         WITHDRAWN = "withdrawn", _("Withdrawn")
         DIRECT_PAYMENT = "direct_payment", _("Direct payment reported")
         PAID = "paid", _("Paid in full")
-        NOTE = "note", _("Note")
+        STEP_REMINDER = "step_reminder", _("Reminder (PÅM)")
+        STEP_DEMAND = "step_demand", _("Collection demand (IK)")
+        STEP_DECISION = "step_decision", _("Awaiting the creditor's decision")
+        NOTE = "note", pgettext_lazy("timeline entry", "Note")
 
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=30, choices=Kind.choices)
@@ -326,3 +329,20 @@ class Step(models.Model):
 
     def __str__(self):
         return f"{self.claim} {self.kind} {self.taken_on}"
+
+
+class TickRun(models.Model):
+    """One day the collection tick has run for: `collect` catches up from the last one."""
+
+    day = models.DateField(unique=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    steps_taken = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("collection run")
+        verbose_name_plural = _("collection runs")
+        ordering = ["-day"]
+
+    def __str__(self):
+        return str(self.day)

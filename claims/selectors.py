@@ -4,7 +4,8 @@ from dataclasses import dataclass
 
 from django.db.models import Q, Sum
 
-from claims.models import Claim, LedgerEntry
+from claims.fees import FeeCaps
+from claims.models import Claim, LedgerEntry, StatutoryFee
 
 
 @dataclass(frozen=True)
@@ -58,3 +59,18 @@ def claim_list(*, creditor, status: str = "", query: str = ""):
             match |= Q(debtor__identity_number__contains=digits)
         qs = qs.filter(match).distinct()
     return qs.prefetch_related("invoices")
+
+
+def fee_caps_on(day) -> FeeCaps:
+    """The statutory maximum of each fee in force on ``day`` (the latest row not after it)."""
+    caps = {}
+    for kind in (StatutoryFee.Kind.REMINDER, StatutoryFee.Kind.COLLECTION,
+                 StatutoryFee.Kind.LATE_PAYMENT_COMPENSATION):
+        row = (StatutoryFee.objects.filter(kind=kind, valid_from__lte=day)
+               .order_by("-valid_from").first())
+        # No row in force means the law allows nothing yet: charge nothing.
+        caps[kind] = row.amount_ore if row else 0
+    return FeeCaps(reminder_ore=caps[StatutoryFee.Kind.REMINDER],
+                   collection_ore=caps[StatutoryFee.Kind.COLLECTION],
+                   late_payment_compensation_ore=caps[
+                       StatutoryFee.Kind.LATE_PAYMENT_COMPENSATION])

@@ -14,6 +14,7 @@ from claims.models import CLOSED_STATUSES, Claim, Event, Invoice, LedgerEntry, S
 from claims.registration import Registration
 from claims.selectors import claim_balance
 from debtors.services import debtor_upsert, debtor_upsert_many
+from ekrav.calendar import first_bank_day_after
 from ekrav.identifiers import ocr_from_base
 from ekrav.money import format_sek
 
@@ -125,8 +126,9 @@ def _case_number(pk: int) -> str:
 
 
 def _claim_new(*, creditor, debtor_id, today, user, source) -> Claim:
+    # The reminder goes out on the first bank day after registration: the tick looks then.
     return Claim(creditor=creditor, debtor_id=debtor_id, ocr=_new_ocr(), registered_on=today,
-                 created_by=user, source=source)
+                 created_by=user, source=source, next_action_on=first_bank_day_after(today))
 
 
 def _invoice_new(claim, invoice_in, pdf_name="") -> Invoice:

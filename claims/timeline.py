@@ -25,4 +25,16 @@ def event_text(event) -> str:
             "amount": format_sek(data.get("amount_ore", 0)), "date": data.get("paid_on", "")}
     if kind == "paid":
         return _("The claim is paid in full and closed.")
+    if kind in ("step_reminder", "step_demand"):
+        text = (_("Payment reminder (påminnelse) to the debtor, to pay by %(deadline)s.")
+                if kind == "step_reminder" else
+                _("Collection demand (inkassokrav) to the debtor, to pay by %(deadline)s."))
+        text %= {"deadline": data.get("deadline") or ""}
+        fees = [format_sek(f["amount_ore"]) for f in data.get("fees", []) if f["amount_ore"]]
+        if fees:
+            text += " " + _("Fee charged to the debtor: %(fees)s.") % {"fees": ", ".join(fees)}
+        return text
+    if kind == "step_decision":
+        return _("The collection demand's deadline has passed without full payment: the "
+                 "creditor decides how to go on.")
     return data.get("text", "")

@@ -8,6 +8,7 @@ the production shape (PostgreSQL and Redis). Every variable is listed in the REA
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("EKRAV_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -171,7 +172,12 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE = {}
+CELERY_BEAT_SCHEDULE = {
+    # The collection tick, each morning (Europe/Stockholm) before letters go out; it catches
+    # up on any day missed while ekrav was down, and running it twice changes nothing.
+    "collection-tick": {"task": "claims.tasks.collection_tick_task",
+                        "schedule": crontab(hour=6, minute=0)},
+}
 
 SIMULATORS_ENABLED = env.bool("SIMULATORS_ENABLED", default=True)
 

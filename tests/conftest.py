@@ -66,6 +66,26 @@ def fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+DB_FIXTURES = {"db", "transactional_db", "live_server", "django_db_serialized_rollback"}
+
+
+@pytest.fixture(autouse=True)
+def law_tables(request):
+    """The migration-seeded law rows (fees, reference rates), put back when a transactional
+    test has flushed them: whatever order the tests run in, every test sees the law."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None and not DB_FIXTURES & set(request.fixturenames):
+        return
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or \
+        {"transactional_db", "live_server"} & set(request.fixturenames)
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from claims.law_seed import seed_law_tables
+    from claims.models import ReferenceRate, StatutoryFee
+
+    if not StatutoryFee.objects.exists():
+        seed_law_tables(StatutoryFee, ReferenceRate)
+
+
 @pytest.fixture(autouse=True)
 def private_cache(settings):
     # Each test its own cache: login rate limits and import progress must not leak between
