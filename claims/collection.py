@@ -22,17 +22,16 @@ from django.db import transaction
 from django.db.models import Case, Max, Min, Value, When
 from django.utils import timezone, translation
 
-from claims.engine import Policy, Snapshot, apply_step, decide, next_action_on
-from claims.fees import FeeCaps, FeeKind
+from claims.engine import apply_step, decide, next_action_on
+from claims.fees import FeeCaps
 from claims.models import Claim, Event, LedgerEntry, Status, Step, TickRun
-from claims.selectors import balances_for, fee_caps_on
+from claims.selectors import FEE_PREFIX, claim_policy, claim_snapshots, fee_caps_on
 
 BATCH = 1000
 # The statuses the engine moves on; every other status waits for a person or a later issue.
 ACTIVE = (Status.REGISTERED, Status.REMINDER_SENT, Status.DEMAND_SENT)
 STEP_STATUS = {"reminder": Status.REMINDER_SENT, "demand": Status.DEMAND_SENT,
                "decision": Status.AWAITING_DECISION}
-FEE_PREFIX = "fee:"
 
 
 @dataclass
@@ -90,10 +89,10 @@ def _tick_batch(*, day: date, caps: FeeCaps) -> tuple[int, int]:
         .select_related("debtor", "creditor__policy")[:BATCH])
     if not claims:
         return 0, 0
-    snapshots = _snapshots(claims)
+    snapshots = claim_snapshots(claims)
     taken, next_dates = [], {}
     for claim in claims:
-        policy = _policy(claim)
+        policy = claim_policy(claim)
         snapshot = snapshots[claim.pk]
         step = decide(snapshot, day, policy, caps)
         after = apply_step(snapshot, step) if step else snapshot
@@ -107,44 +106,6 @@ def _tick_batch(*, day: date, caps: FeeCaps) -> tuple[int, int]:
     Claim.objects.filter(pk__in=next_dates).update(next_action_on=Case(
         *[When(pk=pk, then=Value(d)) for pk, d in next_dates.items()], default=None))
     return len(claims), len(taken)
-
-
-def _policy(claim: Claim) -> Policy:
-    stored = claim.creditor.policy
-    return Policy(reminder_deadline_days=stored.reminder_deadline_days,
-                  grace_days=stored.grace_days,
-                  demand_deadline_days=stored.demand_deadline_days,
-                  charge_reminder_fee=stored.charge_reminder_fee,
-                  interest_enabled=stored.interest_enabled and claim.interest_enabled)
-
-
-def _snapshots(claims) -> dict[int, Snapshot]:
-    """Everything ``decide`` needs, for a whole batch in a handful of queries."""
-    ids = [c.pk for c in claims]
-    balances = balances_for(claims)
-    steps = {}
-    for step in Step.objects.filter(claim_id__in=ids):
-        steps.setdefault(step.claim_id, {})[step.kind] = step
-    fees = {}
-    for claim_id, key in LedgerEntry.objects.filter(
-            claim_id__in=ids, kind=LedgerEntry.Kind.FEE).values_list("claim_id", "key"):
-        fees.setdefault(claim_id, set()).add(FeeKind(key.removeprefix(FEE_PREFIX)))
-    agreed = set(Claim.objects.filter(pk__in=ids, invoices__reminder_fee_agreed=True)
-                 .values_list("pk", flat=True))
-    out = {}
-    for claim in claims:
-        taken = steps.get(claim.pk, {})
-        reminder, demand = taken.get("reminder"), taken.get("demand")
-        out[claim.pk] = Snapshot(
-            status=claim.status, registered_on=claim.registered_on,
-            debtor_kind=claim.debtor.kind, reminder_fee_agreed=claim.pk in agreed,
-            outstanding_ore=balances[claim.pk].outstanding,
-            reminder_sent_on=reminder.taken_on if reminder else None,
-            reminder_deadline=reminder.deadline if reminder else None,
-            demand_sent_on=demand.taken_on if demand else None,
-            demand_deadline=demand.deadline if demand else None,
-            fees_charged=frozenset(fees.get(claim.pk, ())))
-    return out
 
 
 def _write_steps(taken) -> None:

@@ -4,8 +4,12 @@ from dataclasses import dataclass
 
 from django.db.models import Q, Sum
 
-from claims.fees import FeeCaps
-from claims.models import Claim, LedgerEntry, StatutoryFee
+from claims.engine import Policy, Snapshot
+from claims.fees import FeeCaps, FeeKind
+from claims.models import Claim, LedgerEntry, StatutoryFee, Step
+
+# A fee's ledger key: one of each kind per claim, the exactly-once key of fees.
+FEE_PREFIX = "fee:"
 
 
 @dataclass(frozen=True)
@@ -74,3 +78,42 @@ def fee_caps_on(day) -> FeeCaps:
                    collection_ore=caps[StatutoryFee.Kind.COLLECTION],
                    late_payment_compensation_ore=caps[
                        StatutoryFee.Kind.LATE_PAYMENT_COMPENSATION])
+
+
+def claim_policy(claim: Claim) -> Policy:
+    """The engine's policy for a claim: its creditor's kravpolicy and the claim's own switch."""
+    stored = claim.creditor.policy
+    return Policy(reminder_deadline_days=stored.reminder_deadline_days,
+                  grace_days=stored.grace_days,
+                  demand_deadline_days=stored.demand_deadline_days,
+                  charge_reminder_fee=stored.charge_reminder_fee,
+                  interest_enabled=stored.interest_enabled and claim.interest_enabled)
+
+
+def claim_snapshots(claims) -> dict[int, Snapshot]:
+    """Everything ``decide`` needs, for a whole batch in a handful of queries."""
+    ids = [c.pk for c in claims]
+    balances = balances_for(claims)
+    steps = {}
+    for step in Step.objects.filter(claim_id__in=ids):
+        steps.setdefault(step.claim_id, {})[step.kind] = step
+    fees = {}
+    for claim_id, key in LedgerEntry.objects.filter(
+            claim_id__in=ids, kind=LedgerEntry.Kind.FEE).values_list("claim_id", "key"):
+        fees.setdefault(claim_id, set()).add(FeeKind(key.removeprefix(FEE_PREFIX)))
+    agreed = set(Claim.objects.filter(pk__in=ids, invoices__reminder_fee_agreed=True)
+                 .values_list("pk", flat=True))
+    out = {}
+    for claim in claims:
+        taken = steps.get(claim.pk, {})
+        reminder, demand = taken.get("reminder"), taken.get("demand")
+        out[claim.pk] = Snapshot(
+            status=claim.status, registered_on=claim.registered_on,
+            debtor_kind=claim.debtor.kind, reminder_fee_agreed=claim.pk in agreed,
+            outstanding_ore=balances[claim.pk].outstanding,
+            reminder_sent_on=reminder.taken_on if reminder else None,
+            reminder_deadline=reminder.deadline if reminder else None,
+            demand_sent_on=demand.taken_on if demand else None,
+            demand_deadline=demand.deadline if demand else None,
+            fees_charged=frozenset(fees.get(claim.pk, ())))
+    return out

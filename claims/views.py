@@ -9,7 +9,16 @@ from django.views.decorators.http import require_POST
 
 from claims.forms import ClaimFilterForm, ClaimForm, DirectPaymentForm, WithdrawForm
 from claims.models import Claim, Invoice, Status
-from claims.selectors import balances_for, claim_balance, claim_list
+from claims.collection import ACTIVE
+from claims.engine import planned_steps
+from claims.selectors import (
+    balances_for,
+    claim_balance,
+    claim_list,
+    claim_policy,
+    claim_snapshots,
+    fee_caps_on,
+)
 from claims.services import (
     ClaimError,
     claim_register,
@@ -24,7 +33,7 @@ PAGE_SIZE = 25
 
 def _claim_for(request, claim_id) -> Claim:
     return get_object_or_404(Claim.objects.for_creditor(request.creditor)
-                             .select_related("debtor"), pk=claim_id)
+                             .select_related("debtor", "creditor__policy"), pk=claim_id)
 
 
 @creditor_required
@@ -70,15 +79,28 @@ def claim_new(request):
     return render(request, "claims/claim_new.html", {"form": form})
 
 
+def _detail_context(claim) -> dict:
+    return {
+        "claim": claim, "balance": claim_balance(claim), "invoices": claim.invoices.all(),
+        "events": claim.events.select_related("actor").order_by("-occurred_on", "-id"),
+        "planned": _planned(claim),
+        "withdraw_form": WithdrawForm(), "payment_form": DirectPaymentForm(),
+    }
+
+
+def _planned(claim) -> list:
+    """Every next step with its date and fees if nothing is paid: the engine's own plan."""
+    if claim.status not in ACTIVE:
+        return []
+    today = timezone.localdate()
+    snapshot = claim_snapshots([claim])[claim.pk]
+    return planned_steps(snapshot, today, claim_policy(claim), fee_caps_on(today))
+
+
 @creditor_required
 def claim_detail(request, claim_id):
     claim = _claim_for(request, claim_id)
-    return render(request, "claims/claim_detail.html", {
-        "claim": claim, "balance": claim_balance(claim),
-        "invoices": claim.invoices.all(),
-        "events": claim.events.select_related("actor").order_by("-occurred_on", "-id"),
-        "withdraw_form": WithdrawForm(), "payment_form": DirectPaymentForm(),
-    })
+    return render(request, "claims/claim_detail.html", _detail_context(claim))
 
 
 @creditor_required
@@ -126,10 +148,7 @@ def claim_payment_view(request, claim_id):
         messages.error(request, " ".join(str(e) for e in errors))
         # Form errors leave the payment unsaved; say so rather than lose the input silently.
         return render(request, "claims/claim_detail.html", {
-            "claim": claim, "balance": claim_balance(claim), "invoices": claim.invoices.all(),
-            "events": claim.events.select_related("actor").order_by("-occurred_on", "-id"),
-            "withdraw_form": WithdrawForm(), "payment_form": form, "payment_open": True,
-        }, status=400)
+            **_detail_context(claim), "payment_form": form, "payment_open": True}, status=400)
     messages.success(request, _("The payment is recorded."))
     return redirect("claims:detail", claim_id=claim.pk)
 

@@ -115,3 +115,21 @@ def test_the_collect_command_prints_what_it_did(alice_co, capsys):
     register_on(alice_co)
     call_command("collect", "--date", "2026-04-07")
     assert '"steps_taken": 1' in capsys.readouterr().out
+
+
+def test_the_claim_page_shows_the_plan_and_it_comes_true(alice_client, alice, alice_co):
+    import time_machine
+
+    claim = register_on(alice_co)
+    with time_machine.travel(date(2026, 4, 2), tick=False):
+        planned = alice_client.get(f"/arenden/{claim.pk}/").context["planned"]
+    assert [(s.kind, s.on, s.deadline, [f.amount_ore for f in s.fees]) for s in planned] == [
+        ("reminder", date(2026, 4, 7), date(2026, 4, 17), [6000]),
+        ("demand", date(2026, 4, 23), date(2026, 5, 4), [18000]),
+        ("decision", date(2026, 5, 11), None, []),
+    ]
+    collect_until(until=date(2026, 5, 31))
+    assert steps(claim) == [(s.kind, s.on, s.deadline) for s in planned]
+    with time_machine.travel(date(2026, 5, 31), tick=False):
+        alice_client.force_login(alice)  # seven weeks later the session has expired
+        assert alice_client.get(f"/arenden/{claim.pk}/").context["planned"] == []
