@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from django.db.models import Sum
 
+from claims.interest import MARGIN
 from claims.models import (
     Claim,
     ClaimImport,
@@ -120,7 +121,7 @@ class ReferenceRateAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("Late-payment interest (%)"))
     def late_interest(self, obj):
-        return obj.rate + 8  # dröjsmålsränta: referensränta + 8 procentenheter (6 § räntelagen)
+        return obj.rate + MARGIN  # dröjsmålsränta: referensränta + 8 procentenheter (6 §)
 
 
 @admin.register(StatutoryFee)
