@@ -7,14 +7,14 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from claims.models import Claim, Event, Invoice, LedgerEntry, Status
+from claims.models import Claim, Event, Invoice, LedgerEntry, Status, Step
 from claims.selectors import claim_balance
 from creditors.models import ApiKey, Creditor, Membership
 from debtors.models import Debtor
 from ekrav.management.commands import seed_demo
 
 MODELS = (get_user_model(), EmailAddress, Creditor, Membership, ApiKey, Debtor, Claim, Invoice,
-          Event, LedgerEntry)
+          Event, LedgerEntry, Step)
 
 
 def counts():
@@ -72,7 +72,7 @@ def test_claims_in_a_mix_of_states(no_secret_key):
     assert claims.filter(status=Status.PAID).count() == 1
     partly = claims.get(invoices__invoice_number="DEMO-1007")
     balance = claim_balance(partly)
-    assert partly.status == Status.REGISTERED and 0 < balance.paid < balance.capital
+    assert partly.status == Status.DEMAND_SENT and 0 < balance.paid < balance.capital
     assert set(Debtor.objects.for_creditor(main).values_list("kind", flat=True)) == {
         "person", "company"}
     # The same debtor registered twice is one debtor row.
@@ -86,3 +86,11 @@ def test_refuses_a_real_deployment(monkeypatch):
     with pytest.raises(CommandError, match="SECRET_KEY"):
         run()
     assert get_user_model().objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_the_demo_shows_every_stage_of_collection(no_secret_key):
+    run()
+    stages = set(Claim.objects.values_list("status", flat=True))
+    assert {Status.REGISTERED, Status.REMINDER_SENT, Status.DEMAND_SENT,
+            Status.AWAITING_DECISION, Status.PAID, Status.WITHDRAWN} <= stages

@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from claims.collection import collect_until
 from claims.models import Invoice
 from claims.registration import parse_registration
 from claims.selectors import claim_balance
@@ -121,28 +122,38 @@ class DemoClaim:
     withdraw_reason: str = ""
     paid: str = ""  # "full", or an amount paid directly to the creditor
     paid_days_ago: int = 0
+    # Registered in the past, so that the tick up to today shows every stage of collection.
+    registered_days_ago: int = 0
 
 
 DEMO_CLAIMS = [
-    DemoClaim("DEMO-1001", "anna", 75, 45, "4250.00", "Badrumsrenovering, material"),
-    DemoClaim("DEMO-1002", "anna", 40, 10, "1180.00", "Extra arbete, dörrkarm"),
-    DemoClaim("DEMO-1003", "erik", 100, 70, "12500.00", "Altanbygge"),
+    DemoClaim("DEMO-1001", "anna", 75, 45, "4250.00", "Badrumsrenovering, material",
+              registered_days_ago=40),
+    DemoClaim("DEMO-1002", "anna", 40, 10, "1180.00", "Extra arbete, dörrkarm",
+              registered_days_ago=8),
+    DemoClaim("DEMO-1003", "erik", 100, 70, "12500.00", "Altanbygge", registered_days_ago=60),
     DemoClaim("DEMO-1004", "maria", 35, 5, "890.50", "Servicebesök", reminder_fee_agreed=False),
-    DemoClaim("DEMO-1005", "johan", 200, 170, "23400.00", "Takomläggning, delfaktura 2"),
+    DemoClaim("DEMO-1005", "johan", 200, 170, "23400.00", "Takomläggning, delfaktura 2",
+              registered_days_ago=25),
     DemoClaim("DEMO-1006", "fatima", 50, 20, "3200.00", "Köksluckor",
-              withdraw_reason="Kunden har reklamerat arbetet; vi löser det direkt med kunden."),
+              withdraw_reason="Kunden har reklamerat arbetet; vi löser det direkt med kunden.",
+              registered_days_ago=15),
     DemoClaim("DEMO-1007", "kontor", 60, 30, "48750.00", "Kontorsombyggnad",
-              paid="20000.00", paid_days_ago=7),
-    DemoClaim("DEMO-1008", "kontor", 45, 15, "6125.00", "Montering av hyllsystem"),
+              paid="20000.00", paid_days_ago=7, registered_days_ago=28),
+    DemoClaim("DEMO-1008", "kontor", 45, 15, "6125.00", "Montering av hyllsystem",
+              registered_days_ago=12),
     DemoClaim("DEMO-1009", "akeri", 90, 60, "9980.00", "Reparation av lastkaj",
-              reminder_fee_agreed=False, paid="full", paid_days_ago=3),
+              reminder_fee_agreed=False, paid="full", paid_days_ago=3, registered_days_ago=20),
     DemoClaim("DEMO-1010", "cafe", 30, 2, "2340.00", "Ny bardisk"),
-    DemoClaim("DEMO-1011", "akeri", 130, 100, "15600.00", "Byte av garageport"),
+    DemoClaim("DEMO-1011", "akeri", 130, 100, "15600.00", "Byte av garageport",
+              registered_days_ago=50),
     DemoClaim("DEMO-1012", "erik", 20, 1, "560.00", "Materialtillägg", reminder_fee_agreed=False),
 ]
 SECOND_COMPANY_CLAIMS = [
-    DemoClaim("HB-2001", "karin", 50, 20, "1950.00", "Fönsterputs, kvartal 3"),
-    DemoClaim("HB-2002", "kontor", 65, 35, "7400.00", "Trappstädning, juli-september"),
+    DemoClaim("HB-2001", "karin", 50, 20, "1950.00", "Fönsterputs, kvartal 3",
+              registered_days_ago=15),
+    DemoClaim("HB-2002", "kontor", 65, 35, "7400.00", "Trappstädning, juli-september",
+              registered_days_ago=30),
 ]
 
 
@@ -153,6 +164,7 @@ class Command(BaseCommand):
         parser.add_argument("--force", action="store_true",
                             help="Seed even though SECRET_KEY is set (a real deployment).")
 
+    @transaction.atomic  # all or nothing: a half-seeded demo could not be repaired by a rerun
     def handle(self, *args, force=False, **options):
         if os.environ.get("SECRET_KEY") and not force:
             # A deployment with its own secret is not a demo: a superuser with a published
@@ -164,11 +176,17 @@ class Command(BaseCommand):
         demo = self._user(DEMO_EMAIL, DEMO_PASSWORD, staff=False)
         demo_co = self._creditor(DEMO_COMPANY, signatory=demo, today=today)
         second_co = self._creditor(SECOND_COMPANY, signatory=demo, today=today)
-        created = sum(self._claim(demo_co, spec, demo, today) for spec in DEMO_CLAIMS)
-        created += sum(self._claim(second_co, spec, demo, today)
-                       for spec in SECOND_COMPANY_CLAIMS)
-        self.stdout.write(f"Demo claims: {created} created, "
-                          f"{len(DEMO_CLAIMS) + len(SECOND_COMPANY_CLAIMS) - created} "
+        new = [(claim, spec) for creditor, specs in ((demo_co, DEMO_CLAIMS),
+                                                      (second_co, SECOND_COMPANY_CLAIMS))
+               for spec in specs
+               if (claim := self._claim(creditor, spec, demo, today)) is not None]
+        # Collection up to today moves the claims registered in the past through their steps;
+        # payments and withdrawals come after, as they would in real life.
+        collect_until(until=today)
+        for claim, spec in new:
+            self._afterwards(claim, spec, demo, today)
+        self.stdout.write(f"Demo claims: {len(new)} created, "
+                          f"{len(DEMO_CLAIMS) + len(SECOND_COMPANY_CLAIMS) - len(new)} "
                           "already there.")
         self._api_key(demo_co, demo)
         self.stdout.write(f"Case handler (staff, /admin/): {staff.email} / {STAFF_PASSWORD}")
@@ -199,10 +217,11 @@ class Command(BaseCommand):
         return creditor
 
     @transaction.atomic
-    def _claim(self, creditor, spec: DemoClaim, user, today) -> bool:
+    def _claim(self, creditor, spec: DemoClaim, user, today):
         if Invoice.objects.filter(creditor=creditor,
                                   invoice_number=spec.invoice_number).exists():
-            return False
+            return None
+        today = today - timedelta(days=spec.registered_days_ago)
         data = {
             **DEBTORS[spec.debtor], "invoice_number": spec.invoice_number,
             "invoice_date": today - timedelta(days=spec.invoice_days_ago),
@@ -212,8 +231,11 @@ class Command(BaseCommand):
         registration, errors = parse_registration(data, today=today)
         if errors:
             raise CommandError(f"demo claim {spec.invoice_number} is invalid: {errors}")
-        claim = claim_register(creditor=creditor, registration=registration, today=today,
-                               user=user)
+        return claim_register(creditor=creditor, registration=registration, today=today,
+                              user=user)
+
+    @transaction.atomic
+    def _afterwards(self, claim, spec: DemoClaim, user, today) -> None:
         if spec.withdraw_reason:
             claim_withdraw(claim=claim, reason=spec.withdraw_reason, today=today, user=user)
         if spec.paid:
@@ -223,7 +245,6 @@ class Command(BaseCommand):
                                         paid_on=today - timedelta(days=spec.paid_days_ago),
                                         today=today, user=user)
             self.stdout.write(f"  {spec.invoice_number}: direct payment {format_sek(amount)}.")
-        return True
 
     def _api_key(self, creditor, user):
         if ApiKey.objects.filter(creditor=creditor, name=API_KEY_NAME,
