@@ -2,11 +2,14 @@
 
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Q, Sum
+from django.db.models.expressions import RawSQL
 
 from claims.engine import Policy, Snapshot
 from claims.fees import FeeCaps, FeeKind
-from claims.models import Claim, LedgerEntry, StatutoryFee, Step
+from claims.models import Claim, Invoice, LedgerEntry, StatutoryFee, Step
+from creditors.models import CollectionPolicy
 
 # A fee's ledger key: one of each kind per claim, the exactly-once key of fees.
 FEE_PREFIX = "fee:"
@@ -82,38 +85,74 @@ def fee_caps_on(day) -> FeeCaps:
 
 def claim_policy(claim: Claim) -> Policy:
     """The engine's policy for a claim: its creditor's kravpolicy and the claim's own switch."""
-    stored = claim.creditor.policy
+    return policy_of(claim.creditor.policy, interest_enabled=claim.interest_enabled)
+
+
+def policy_of(stored: CollectionPolicy, *, interest_enabled: bool) -> Policy:
+    """The engine's policy from a stored kravpolicy and a claim's interest switch."""
     return Policy(reminder_deadline_days=stored.reminder_deadline_days,
                   grace_days=stored.grace_days,
                   demand_deadline_days=stored.demand_deadline_days,
                   charge_reminder_fee=stored.charge_reminder_fee,
-                  interest_enabled=stored.interest_enabled and claim.interest_enabled)
+                  interest_enabled=stored.interest_enabled and interest_enabled)
+
+
+def stored_policies(creditor_ids) -> dict[int, CollectionPolicy]:
+    """``{creditor id: kravpolicy}`` in one query: the tick reads a batch's creditors at once."""
+    return {p.creditor_id: p
+            for p in CollectionPolicy.objects.filter(creditor_id__in=set(creditor_ids))}
+
+
+def ids_in(ids):
+    """The right side of an ``__in`` filter on a batch of ids (e.g. the tick's 1000 claims).
+
+    On PostgreSQL one array parameter, ``IN (SELECT unnest(%s))``: Django's ``IN (%s, %s, ...)``
+    costs ~5 ms of Python per 1000 ids in every query. Elsewhere the list itself.
+    """
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::bigint[])", [list(ids)])
+    return ids
 
 
 def claim_snapshots(claims) -> dict[int, Snapshot]:
     """Everything ``decide`` needs, for a whole batch in a handful of queries."""
-    ids = [c.pk for c in claims]
-    balances = balances_for(claims)
+    return snapshots_of([(c.pk, c.status, c.registered_on, c.debtor.kind) for c in claims])
+
+
+def snapshots_of(rows) -> dict[int, Snapshot]:
+    """``claim_snapshots`` from plain rows ``(id, status, registered_on, debtor kind)``, as the
+    tick's locking query reads them (no model instances: the tick reads 1000 claims a batch).
+
+    Three queries whatever the batch size: the ledger (balance and fees charged), the steps
+    taken and the invoices with the reminder fee agreed.
+    """
+    ids = [row[0] for row in rows]
+    # Balance.outstanding: charges less payments.
+    sign = {**dict.fromkeys(LedgerEntry.CHARGES, 1), **dict.fromkeys(LedgerEntry.PAYMENTS, -1)}
+    outstanding, fees = dict.fromkeys(ids, 0), {}
+    # Summed here rather than by a GROUP BY: the fee keys need the rows anyway, and a claim
+    # the tick moves has a handful of ledger rows.
+    ledger = LedgerEntry.objects.filter(claim_id__in=ids_in(ids)).order_by()
+    for claim_id, kind, key, amount in ledger.values_list("claim_id", "kind", "key",
+                                                          "amount_ore"):
+        outstanding[claim_id] += sign.get(kind, 0) * amount
+        if kind == LedgerEntry.Kind.FEE:
+            fees.setdefault(claim_id, set()).add(FeeKind(key.removeprefix(FEE_PREFIX)))
     steps = {}
-    for step in Step.objects.filter(claim_id__in=ids):
-        steps.setdefault(step.claim_id, {})[step.kind] = step
-    fees = {}
-    for claim_id, key in LedgerEntry.objects.filter(
-            claim_id__in=ids, kind=LedgerEntry.Kind.FEE).values_list("claim_id", "key"):
-        fees.setdefault(claim_id, set()).add(FeeKind(key.removeprefix(FEE_PREFIX)))
-    agreed = set(Claim.objects.filter(pk__in=ids, invoices__reminder_fee_agreed=True)
-                 .values_list("pk", flat=True))
+    taken = Step.objects.filter(claim_id__in=ids_in(ids)).order_by()
+    for claim_id, kind, taken_on, deadline in taken.values_list("claim_id", "kind", "taken_on",
+                                                                "deadline"):
+        steps[claim_id, kind] = (taken_on, deadline)
+    agreed = set(Invoice.objects.filter(claim_id__in=ids_in(ids), reminder_fee_agreed=True)
+                 .values_list("claim_id", flat=True).order_by())
     out = {}
-    for claim in claims:
-        taken = steps.get(claim.pk, {})
-        reminder, demand = taken.get("reminder"), taken.get("demand")
-        out[claim.pk] = Snapshot(
-            status=claim.status, registered_on=claim.registered_on,
-            debtor_kind=claim.debtor.kind, reminder_fee_agreed=claim.pk in agreed,
-            outstanding_ore=balances[claim.pk].outstanding,
-            reminder_sent_on=reminder.taken_on if reminder else None,
-            reminder_deadline=reminder.deadline if reminder else None,
-            demand_sent_on=demand.taken_on if demand else None,
-            demand_deadline=demand.deadline if demand else None,
-            fees_charged=frozenset(fees.get(claim.pk, ())))
+    for pk, status, registered_on, debtor_kind in rows:
+        reminder_sent_on, reminder_deadline = steps.get((pk, "reminder"), (None, None))
+        demand_sent_on, demand_deadline = steps.get((pk, "demand"), (None, None))
+        out[pk] = Snapshot(
+            status=status, registered_on=registered_on, debtor_kind=debtor_kind,
+            reminder_fee_agreed=pk in agreed, outstanding_ore=outstanding[pk],
+            reminder_sent_on=reminder_sent_on, reminder_deadline=reminder_deadline,
+            demand_sent_on=demand_sent_on, demand_deadline=demand_deadline,
+            fees_charged=frozenset(fees.get(pk, ())))
     return out

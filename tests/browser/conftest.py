@@ -79,12 +79,6 @@ def context(fresh_context):
 
 
 @pytest.fixture(autouse=True)
-def _keep_seeded_rows(django_db_serialized_rollback):
-    """The live server's tests flush the database afterwards; serialized rollback puts back
-    what the migrations seeded (fees and reference rates) for the tests that follow."""
-
-
-@pytest.fixture(autouse=True)
 def _isolated_side_effects(settings, tmp_path):
     """Uploaded PDFs go to a temporary folder and rate-limit counters to a private cache,
     not into the developer's var/ (which a run of the app shares)."""

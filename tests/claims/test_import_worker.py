@@ -23,7 +23,7 @@ def csv_row(number):
     return {**data, "reminder_fee_agreed": "ja"}
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keep seeded law rows
+@pytest.mark.django_db(transaction=True)
 def test_a_confirmed_import_is_run_by_a_worker(alice_co, alice):
     broker = settings.CELERY_BROKER_URL.split(":")[0]
     assert broker == ("redis" if settings.REDIS_URL else "filesystem")
