@@ -8,7 +8,7 @@ from django.db.models.expressions import RawSQL
 
 from claims.engine import Policy, Snapshot
 from claims.fees import FeeCaps, FeeKind
-from claims.models import Claim, Invoice, LedgerEntry, StatutoryFee, Step
+from claims.models import Claim, Invoice, LedgerEntry, ReferenceRate, StatutoryFee, Step
 from creditors.models import CollectionPolicy
 
 # A fee's ledger key: one of each kind per claim, the exactly-once key of fees.
@@ -156,3 +156,26 @@ def snapshots_of(rows) -> dict[int, Snapshot]:
             demand_sent_on=demand_sent_on, demand_deadline=demand_deadline,
             fees_charged=frozenset(fees.get(pk, ())))
     return out
+
+
+def claim_statement(claim: Claim, *, as_of):
+    """The claim as of a day, itemised (claims.statement): interest on the capital still owed,
+    payments allocated costs -> interest -> capital. None, with the reason, when the rate table
+    does not reach back to an interest day (staff add the missing reference rates)."""
+    from claims import interest, statement  # pure modules
+
+    entries = list(claim.ledger.all())
+    invoices = [statement.InvoiceCapital(invoice_id=i.pk, due_date=i.due_date,
+                                         amount_ore=i.amount_ore) for i in claim.invoices.all()]
+    charges = [statement.Charge(on=e.booked_on, kind=e.key, amount_ore=e.amount_ore)
+               for e in entries if e.kind == LedgerEntry.Kind.FEE]
+    payments = [statement.Payment(on=e.booked_on, amount_ore=e.amount_ore, ref=str(e.pk))
+                for e in entries if e.kind in LedgerEntry.PAYMENTS]
+    rates = [interest.ReferenceRate(valid_from=r.valid_from, rate=r.rate)
+             for r in ReferenceRate.objects.all()]
+    try:
+        return statement.statement(invoices=invoices, charges=charges, payments=payments,
+                                   as_of=as_of, rates=rates,
+                                   interest_enabled=claim_policy(claim).interest_enabled), ""
+    except ValueError as exc:
+        return None, str(exc)

@@ -17,6 +17,7 @@ from claims.selectors import (
     claim_list,
     claim_policy,
     claim_snapshots,
+    claim_statement,
     fee_caps_on,
 )
 from claims.services import (
@@ -80,8 +81,11 @@ def claim_new(request):
 
 
 def _detail_context(claim) -> dict:
+    today = timezone.localdate()
+    statement, statement_problem = claim_statement(claim, as_of=today)
     return {
         "claim": claim, "balance": claim_balance(claim), "invoices": claim.invoices.all(),
+        "statement": statement, "statement_problem": statement_problem, "today": today,
         "events": claim.events.select_related("actor").order_by("-occurred_on", "-id"),
         "planned": _planned(claim),
         "withdraw_form": WithdrawForm(), "payment_form": DirectPaymentForm(),

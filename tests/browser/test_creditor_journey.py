@@ -197,7 +197,9 @@ def test_register_a_claim_with_a_pdf_find_it_and_withdraw_it(page, django_user_m
     expect(page.locator("main h1")).to_contain_text(claim.case_number)
     expect(page.locator("main [data-testid=status]")).to_have_class(
         re.compile(r"\bbadge-registered\b"))
-    expect(page.locator("[data-testid=outstanding]")).to_have_text(re.compile(r"1\s?234,50"))
+    # The capital as registered; what is outstanding today adds the interest accrued so far.
+    expect(page.locator("[data-testid=balance]")).to_contain_text(re.compile(r"1\s?234,50"))
+    expect(page.locator("[data-testid=interest]")).to_be_visible()
     expect(page.locator("[data-testid=timeline] li")).to_have_count(1)
     expect(page.locator("main")).to_contain_text("F-2024-17")
     expect(page.locator("main")).to_contain_text(claim.ocr)

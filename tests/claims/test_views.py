@@ -1,7 +1,8 @@
 """The creditor's claim pages: register, list, detail, withdraw, report a payment, the PDF."""
 
 import io
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -146,3 +147,29 @@ def test_pages_say_which_company_is_active(alice_client, alice_claim):
         response = alice_client.get(url)
         assert response.status_code == 200, url
         assert b'data-testid="active-company">Alice Bygg AB<' in response.content, url
+
+
+def test_the_claim_page_shows_interest_to_date_line_by_line(alice_client, alice, alice_co):
+    import time_machine
+
+    # Due 2026-03-01: interest from 2 March at 10.00 % (2.00 % + 8) on 1 234,50 kr.
+    claim = register(alice_co, invoice_date="2026-02-01", due_date="2026-03-01")
+    with time_machine.travel(date(2026, 3, 31), tick=False):
+        alice_client.force_login(alice)  # the session would have expired by then
+        response = alice_client.get(f"/arenden/{claim.pk}/")
+    statement = response.context["statement"]
+    [line] = statement.interest_lines
+    assert (line.start, line.end, line.days, line.rate) == (
+        date(2026, 3, 2), date(2026, 3, 31), 30, Decimal("10.00"))
+    # 123450 öre × 10 % × 30 / 365 = 1014.66 öre -> 1015
+    assert line.amount_ore == statement.interest_accrued_ore == 1015
+    assert statement.total_owed_ore == 123450 + 1015
+    assert b'data-testid="interest-lines"' in response.content
+
+
+def test_interest_can_be_switched_off_for_the_creditor(alice_client, alice_co):
+    alice_co.policy.interest_enabled = False
+    alice_co.policy.save()
+    claim = register(alice_co)
+    response = alice_client.get(f"/arenden/{claim.pk}/")
+    assert response.context["statement"].interest_accrued_ore == 0
