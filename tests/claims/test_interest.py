@@ -16,22 +16,14 @@ from claims.interest import (
     MARGIN, CapitalChange, InterestLine, ReferenceRate, interest_lines, interest_ore, rate_on,
 )
 
+from claims.law_seed import RATES as SEEDED_RATES
+
 ONE_DAY = timedelta(days=1)
 
 
-def _half_years(first_year, last_year):
-    return [date(year, month, 1) for year in range(first_year, last_year + 1) for month in (1, 7)]
-
-
-# DOMAIN.md's table, one row per half-year as the data migration seeds it: 0.00 % from
-# 2019-07-01 through the 2022-01-01 row, and the rows marked "(verify)" as they stand.
-_DOMAIN_RATES = {
-    date(2019, 1, 1): "-0.50", **{day: "0.00" for day in _half_years(2019, 2022)[1:]},
-    date(2022, 7, 1): "0.50", date(2023, 1, 1): "2.50", date(2023, 7, 1): "3.50",
-    date(2024, 1, 1): "4.00", date(2024, 7, 1): "4.00", date(2025, 1, 1): "2.50",
-    date(2025, 7, 1): "2.00", date(2026, 1, 1): "2.00", date(2026, 7, 1): "2.00",
-}
-DOMAIN_TABLE = [ReferenceRate(day, Decimal(rate)) for day, rate in _DOMAIN_RATES.items()]
+# DOMAIN.md's table exactly as the data migration seeds it (claims/law_seed.py): one row per
+# half-year, 0.00 % from 2019-07-01 through 2022-01-01, the rows marked "(verify)" as they stand.
+DOMAIN_TABLE = [ReferenceRate(day, Decimal(rate)) for day, rate, _verify in SEEDED_RATES]
 
 
 @pytest.fixture
