@@ -33,7 +33,8 @@ import time
 from collections import defaultdict
 from datetime import date, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from benchdb import engine, postgres_create, postgres_drop
 
 ROOT = Path(__file__).resolve().parent.parent
 # Its own name: bench/csv_import.py drops "ekrav_bench", and the two may run at once.
@@ -59,11 +60,11 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="ekrav-bench-") as var_dir:
         # Before Django loads its settings: they read these once.
         os.environ["EKRAV_VAR_DIR"] = var_dir
-        os.environ["DATABASE_URL"] = postgres_create(database_url)
+        os.environ["DATABASE_URL"] = postgres_create(database_url, BENCH_DATABASE)
         try:
             return bench(args)
         finally:
-            postgres_drop(database_url)
+            postgres_drop(database_url, BENCH_DATABASE)
 
 
 def parse_args():
@@ -469,44 +470,6 @@ def check(day: date, n: int) -> list[str]:
 
 # --- the database ------------------------------------------------------------------------------
 
-
-def engine(connection) -> str:
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        version = cursor.fetchone()[0]
-    return f"PostgreSQL {version} (database {connection.settings_dict['NAME']})"
-
-
-def _with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def _admin_connection(url: str):
-    import psycopg
-
-    parts = urlsplit(url)
-    return psycopg.connect(host=parts.hostname or "127.0.0.1", port=parts.port or 5432,
-                           user=parts.username or "postgres", password=parts.password,
-                           dbname="postgres", autocommit=True)
-
-
-def postgres_create(url: str) -> str:
-    """A fresh throwaway database next to the configured one; returns its URL."""
-    with _admin_connection(url) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
-        admin.execute(f"CREATE DATABASE {BENCH_DATABASE}")
-    return _with_database(url, BENCH_DATABASE)
-
-
-def postgres_drop(url: str) -> None:
-    from django.conf import settings
-    from django.db import connections
-
-    if settings.configured:
-        connections.close_all()
-    with _admin_connection(url) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
 
 
 if __name__ == "__main__":
