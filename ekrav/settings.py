@@ -181,6 +181,37 @@ CELERY_BEAT_SCHEDULE = {
 
 SIMULATORS_ENABLED = env.bool("SIMULATORS_ENABLED", default=True)
 
+# The collection agency itself: its identity is printed on every letter (inkassolagen 5 §).
+# Payments go to the agency's client-funds bankgiro (klientmedelskonto) with the claim's OCR.
+AGENCY = {
+    "name": env.str("AGENCY_NAME", default="ekrav Inkasso AB"),
+    "organisation_number": env.str("AGENCY_ORGANISATION_NUMBER", default="559999-0008"),
+    "street": env.str("AGENCY_STREET", default="Box 123"),
+    "postal_code": env.str("AGENCY_POSTAL_CODE", default="11122"),
+    "city": env.str("AGENCY_CITY", default="Stockholm"),
+    "phone": env.str("AGENCY_PHONE", default="08-123 456 00"),
+    "email": env.str("AGENCY_EMAIL", default="kundtjanst@ekrav.se"),
+    "bankgiro": env.str("AGENCY_BANKGIRO", default="50501055"),
+    "swish_number": env.str("AGENCY_SWISH_NUMBER", default="1231181189"),
+    "licence": env.str("AGENCY_LICENCE", default="Tillstånd från Finansinspektionen att bedriva "
+                                                 "inkassoverksamhet"),
+}
+# Mitt Ärende, as printed on letters: the debtor's way in (case number + OCR).
+MITT_ARENDE_URL = env.str("MITT_ARENDE_URL", default=f"{SITE_URL}/mitt-arende/")
+
+# Kivra (digital mailbox): the tenant API with OAuth2 client credentials. With simulators on
+# and no URL given, ekrav's own simulator of the API (under /sim/kivra/) is used; an empty
+# KIVRA_BASE_URL turns the digital mailbox off, and every letter goes to print.
+KIVRA_BASE_URL = env.str("KIVRA_BASE_URL",
+                         default=f"{SITE_URL}/sim/kivra" if SIMULATORS_ENABLED else "")
+KIVRA_CLIENT_ID = env.str("KIVRA_CLIENT_ID", default="ekrav-sim")
+KIVRA_CLIENT_SECRET = env.str("KIVRA_CLIENT_SECRET", default="ekrav-sim-secret")
+KIVRA_TENANT_KEY = env.str("KIVRA_TENANT_KEY", default="ekrav-tenant")
+KIVRA_TIMEOUT = env.float("KIVRA_TIMEOUT", default=10.0)
+# A delivery that fails (Kivra down, timeout) is tried this many times in all before the
+# letter falls back to print; a rejected one (no mailbox, refused content) falls back at once.
+KIVRA_MAX_ATTEMPTS = env.int("KIVRA_MAX_ATTEMPTS", default=3)
+
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 SECURE_CONTENT_TYPE_NOSNIFF = True

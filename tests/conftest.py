@@ -87,6 +87,13 @@ def law_tables(request):
 
 
 @pytest.fixture(autouse=True)
+def no_digital_mailbox(settings):
+    # Letters go to print unless a test serves the Kivra simulator (live_server) and points
+    # KIVRA_BASE_URL at it: no test may depend on a server it did not start.
+    settings.KIVRA_BASE_URL = ""
+
+
+@pytest.fixture(autouse=True)
 def private_cache(settings):
     # Each test its own cache: login rate limits and import progress must not leak between
     # tests, xdist workers or a running bin/start (file cache) or CI's shared Redis.
