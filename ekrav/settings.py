@@ -173,10 +173,16 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
-    # The collection tick, each morning (Europe/Stockholm) before letters go out; it catches
-    # up on any day missed while ekrav was down, and running it twice changes nothing.
-    "collection-tick": {"task": "claims.tasks.collection_tick_task",
-                        "schedule": crontab(hour=6, minute=0)},
+    # The collection run, each morning (Europe/Stockholm): the tick for every day not yet run
+    # (catching up after downtime; running it twice changes nothing), then those days' letters.
+    "collection-day": {"task": "letters.tasks.collection_day_task",
+                       "schedule": crontab(hour=6, minute=0)},
+    # Letters still waiting (a step taken by hand, a digital delivery to retry).
+    "letters-dispatch": {"task": "letters.tasks.letters_dispatch_task",
+                         "schedule": crontab(minute="*/15", hour="7-15")},
+    # The day's print batch, before the printer's afternoon collection.
+    "print-batch": {"task": "letters.tasks.print_batch_task",
+                    "schedule": crontab(hour=16, minute=0)},
 }
 
 SIMULATORS_ENABLED = env.bool("SIMULATORS_ENABLED", default=True)
@@ -224,6 +230,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # WeasyPrint logs each rendering step at INFO; its warnings (a missing glyph) still show.
+    "loggers": {"weasyprint.progress": {"level": "WARNING"}},
 }
 
 for _d in (VAR_DIR, VAR_DIR / "mail", MEDIA_ROOT, STATIC_ROOT):

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -8,4 +9,9 @@ urlpatterns = [
     path("api/", include("ekrav.api_urls")),
     path("", include("creditors.urls")),
     path("", include("claims.urls")),
+    path("", include("letters.urls")),
 ]
+
+if settings.SIMULATORS_ENABLED:
+    # Local stand-ins for outside systems, spoken to over real HTTP (ARCHITECTURE.md decision 8).
+    urlpatterns.append(path("sim/kivra/", include("letters.sim_urls")))

@@ -10,14 +10,18 @@ import re
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from claims.models import ClaimImport
+from django.core.files.base import ContentFile
+
+from claims.models import ClaimImport, Step
 from creditors.models import ApiKey, Membership
 from creditors.services import api_key_create
+from letters.models import Letter
 from tests.conftest import register
 
 pytestmark = pytest.mark.django_db
 
-SKIP_PREFIXES = ("admin/", "konto/", "i18n/", "inbjudan/")
+# sim/: the simulators of outside systems (Kivra, ...) hold no creditor's data.
+SKIP_PREFIXES = ("admin/", "konto/", "i18n/", "inbjudan/", "sim/")
 PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
 
 
@@ -47,9 +51,15 @@ def alice_objects(alice_co, alice, bob):
     imported = ClaimImport.objects.create(creditor=alice_co, filename="a.csv", sha256="0" * 64,
                                           encoding="utf-8", delimiter=";")
     key, _secret = api_key_create(creditor=alice_co, name="k")
+    step = Step.objects.create(claim=claim, kind="reminder", taken_on=claim.registered_on,
+                               deadline=claim.registered_on)
+    letter = Letter.objects.create(claim=claim, step=step, kind="reminder", state="sent",
+                                   channel="print", letter_date=claim.registered_on,
+                                   sent_on=claim.registered_on,
+                                   pdf=ContentFile(b"%PDF-1.4 alice", name="r.pdf"))
     return {
         "claim_id": claim.pk, "id": claim.pk, "invoice_id": invoice.pk,
-        "import_id": imported.pk, "key_id": key.pk,
+        "import_id": imported.pk, "key_id": key.pk, "letter_id": letter.pk,
         "membership_id": Membership.objects.get(user=bob).pk,
         # The API's catch-all for unknown paths: probe it with a claim-shaped path.
         "rest": f"v1/claims/{claim.pk}/anything",

@@ -1,0 +1,77 @@
+"""Reads for letters: what a step's letter says, and the letters a reader may see."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from claims.models import LedgerEntry, Step
+from claims.selectors import FEE_PREFIX, claim_policy, claim_statement
+from ekrav.identifiers import format_bankgiro, format_identity, format_postal_code
+from letters.content import (
+    InvoiceLine,
+    LetterContent,
+    Party,
+    Payment,
+    fee_items,
+    interest_items,
+)
+from letters.models import Letter
+from letters.samples import agency_party
+from letters.swish import swish_qr_text
+
+
+class NoContent(Exception):
+    """The letter cannot be written (e.g. the rate table does not reach back): say why."""
+
+
+def letter_content(step: Step) -> LetterContent:
+    """The letter of ``step`` as of the day the step was taken."""
+    claim = step.claim
+    creditor, debtor = claim.creditor, claim.debtor
+    statement, problem = claim_statement(claim, as_of=step.taken_on)
+    if statement is None:
+        raise NoContent(problem)
+    invoices = {inv.pk: inv for inv in claim.invoices.all()}
+    owed = {inv.invoice_id: inv.capital_ore for inv in statement.invoices}
+    fees = [(e.key.removeprefix(FEE_PREFIX), e.amount_ore, e.legal_basis)
+            for e in claim.ledger.filter(kind=LedgerEntry.Kind.FEE, booked_on__lte=step.taken_on)
+            .order_by("booked_on", "id")]
+    total = statement.capital_ore + statement.interest_owed_ore + statement.costs_owed_ore
+    agency = settings.AGENCY
+    policy = claim_policy(claim)
+    return LetterContent(
+        kind=step.kind, letter_date=step.taken_on, case_number=claim.case_number,
+        creditor=Party(name=creditor.name, street=creditor.street,
+                       postal_code=format_postal_code(creditor.postal_code), city=creditor.city,
+                       organisation_number=format_identity(creditor.organisation_number)),
+        debtor=Party(name=debtor.name, street=debtor.street,
+                     postal_code=format_postal_code(debtor.postal_code), city=debtor.city),
+        agency=agency_party(agency),
+        invoices=tuple(InvoiceLine(number=inv.invoice_number, invoice_date=inv.invoice_date,
+                                   due_date=inv.due_date, description=inv.description,
+                                   amount_ore=inv.amount_ore, capital_owed_ore=owed[pk])
+                       for pk, inv in sorted(invoices.items(),
+                                             key=lambda kv: (kv[1].due_date, kv[0]))),
+        interest=interest_items(statement, {pk: inv.invoice_number
+                                            for pk, inv in invoices.items()}),
+        fees=fee_items(fees), paid_ore=statement.paid_ore, capital_ore=statement.capital_ore,
+        interest_ore=statement.interest_owed_ore, fees_ore=statement.costs_owed_ore,
+        total_ore=total, deadline=step.deadline,
+        payment=Payment(bankgiro=format_bankgiro(agency["bankgiro"]), ocr=claim.ocr,
+                        swish_number=agency["swish_number"],
+                        swish_qr_text=swish_qr_text(payee=agency["swish_number"],
+                                                    amount_ore=max(total, 1),
+                                                    ocr=claim.ocr),
+                        mitt_arende_url=settings.MITT_ARENDE_URL),
+        interest_rate_now=_rate_now(statement) if policy.interest_enabled else None,
+        debtor_is_person=debtor.kind == "person")
+
+
+def _rate_now(statement):
+    lines = [line for inv in statement.invoices for line in inv.interest_lines]
+    return max(lines, key=lambda line: line.end).rate if lines else None
+
+
+def letters_of(claim) -> list[Letter]:
+    """The letters a claim's reader sees: those that went out, oldest first."""
+    return list(claim.letters.filter(state=Letter.State.SENT).order_by("letter_date", "id"))
