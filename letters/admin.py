@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ekrav.money import format_sek
 from letters.models import DeliveryAttempt, Letter, PrintBatch
+from letters.services import letter_recheck
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -57,6 +58,15 @@ class LetterAdmin(ReadOnlyAdmin):
                        "problems", "pdf_link", "sha256", "pages", "rendered_at", "channel",
                        "sent_on", "digital_attempts", "external_id", "print_batch", "content"]
     exclude = ["pdf", "amount_ore"]
+    actions = ["recheck"]
+
+    @admin.action(description=_("Check and render held letters again"))
+    def recheck(self, request, queryset):
+        results = [letter_recheck(letter_id=pk) for pk in
+                   queryset.filter(state=Letter.State.HELD).values_list("pk", flat=True)]
+        ready = sum(1 for letter in results if letter.state == Letter.State.READY)
+        self.message_user(request, _("%(ready)d of %(n)d held letters passed and will be sent.")
+                          % {"ready": ready, "n": len(results)})
 
     @admin.display(description=_("Amount"))
     def amount(self, obj):

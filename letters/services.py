@@ -51,26 +51,56 @@ def letters_prepare(*, today: date) -> int:
 
 def letter_create(*, step: Step) -> Letter | None:
     """Write, check, render and store the letter of ``step``; None if one already exists."""
-    fields = {"claim_id": step.claim_id, "step": step, "kind": step.kind,
-              "letter_date": step.taken_on, "deadline": step.deadline}
     reason = _moot(step)
     if reason:
-        return _store(Letter(state=Letter.State.CANCELLED, problems=[reason], **fields))
+        return _store(_unsaved(step, state=Letter.State.CANCELLED, problems=[reason]))
+    return _store(_written(step))
+
+
+def _unsaved(step: Step, **fields) -> Letter:
+    return Letter(claim_id=step.claim_id, step=step, kind=step.kind, letter_date=step.taken_on,
+                  deadline=step.deadline, **fields)
+
+
+def _written(step: Step) -> Letter:
+    """The step's letter, checked and (when its content passes) rendered; not yet saved."""
     try:
         content = letter_content(step)
     except NoContent as exc:
-        return _store(Letter(state=Letter.State.HELD, problems=[str(exc)], **fields))
-    letter = Letter(amount_ore=content.total_ore, content=content.as_evidence(), **fields)
+        return _unsaved(step, state=Letter.State.HELD, problems=[str(exc)])
+    letter = _unsaved(step, amount_ore=content.total_ore, content=content.as_evidence())
     problems = content_problems(content)
     if problems:
         letter.state, letter.problems = Letter.State.HELD, problems
-        return _store(letter)
+        return letter
     rendered = render_letter(content)
     problems = text_problems(content, rendered.text)
     letter.state = Letter.State.HELD if problems else Letter.State.READY
     letter.problems, letter.sha256, letter.pages = problems, rendered.sha256, rendered.pages
     letter.rendered_at = timezone.now()
-    return _store(letter, pdf=rendered.pdf)
+    letter.pdf.save(f"{letter.kind}.pdf", ContentFile(rendered.pdf), save=False)
+    return letter
+
+
+def letter_recheck(*, letter_id: int) -> Letter:
+    """A held letter, written and checked again (a handler has fixed what was missing: the
+    rate table, the agency's details). It was never sent, so it may be rewritten; a letter
+    that passes becomes ready, one that still fails stays held with the new reasons."""
+    with transaction.atomic():
+        letter = Letter.objects.select_for_update().select_related("step__claim").get(
+            pk=letter_id)
+        if letter.state != Letter.State.HELD:
+            return letter
+        fresh = _written(letter.step)
+        old_pdf = letter.pdf.name if letter.pdf else ""
+        for name in ("state", "problems", "content", "amount_ore", "sha256", "pages",
+                     "rendered_at"):
+            setattr(letter, name, getattr(fresh, name))
+        letter.pdf = fresh.pdf
+        letter.save()
+    if old_pdf and old_pdf != letter.pdf.name:
+        letter.pdf.storage.delete(old_pdf)
+    return letter
 
 
 def _moot(step: Step) -> str:
@@ -82,11 +112,9 @@ def _moot(step: Step) -> str:
     return ""
 
 
-def _store(letter: Letter, *, pdf: bytes | None = None) -> Letter | None:
-    """Save the letter (and its PDF) unless the step already has one: the one-to-one on the
-    step is the exactly-once key, so a second worker's copy is discarded with its file."""
-    if pdf is not None:
-        letter.pdf.save(f"{letter.kind}.pdf", ContentFile(pdf), save=False)
+def _store(letter: Letter) -> Letter | None:
+    """Save the letter unless the step already has one: the one-to-one on the step is the
+    exactly-once key, so a second worker's copy is discarded with its file."""
     try:
         with transaction.atomic():
             letter.save()
@@ -247,9 +275,15 @@ def print_batch_close(*, day: date) -> PrintBatch | None:
     """
     if not is_bank_day(day) or PrintBatch.objects.filter(day=day).exists():
         return None
-    letters = list(Letter.objects.select_for_update(of=("self",))
-                   .filter(state=Letter.State.TO_PRINT, letter_date__lte=day)
-                   .select_related("claim").order_by("id"))
+    queued = list(Letter.objects.select_for_update(of=("self",))
+                  .filter(state=Letter.State.TO_PRINT, letter_date__lte=day)
+                  .select_related("claim").order_by("id"))
+    letters = [letter for letter in queued if not letter.claim.is_closed]
+    for letter in queued:
+        if letter.claim.is_closed:  # paid or withdrawn while waiting for the printer
+            _set(letter, state=Letter.State.CANCELLED,
+                 problems=[f"Ärendet blev {letter.claim.get_status_display().lower()} innan "
+                           "brevet skrevs ut."])
     if not letters:
         return None
     pdf, manifest, pages = _merge(letters)

@@ -152,6 +152,23 @@ def test_a_letter_failing_the_compliance_check_is_held_never_sent(alice_co, sett
     assert not PrintBatch.objects.exists() and letter.sent_on is None
 
 
+def test_a_handler_fixes_the_cause_and_the_held_letter_goes_out(alice_co, settings,
+                                                                 admin_client):
+    register_on(alice_co)
+    agency = settings.AGENCY
+    settings.AGENCY = {**agency, "phone": ""}
+    collection_day_run(until=REMINDER_DAY)
+    letter = Letter.objects.get()
+    settings.AGENCY = agency
+    response = admin_client.post("/admin/letters/letter/", {
+        "action": "recheck", "_selected_action": [letter.pk]})
+    assert response.status_code == 302
+    letter.refresh_from_db()
+    assert letter.state == "ready" and letter.problems == [] and letter.sha256
+    letters_deliver(today=REMINDER_DAY)
+    assert print_batch_close(day=REMINDER_DAY).letter_count == 1
+
+
 def test_a_step_superseded_by_a_later_one_gets_no_letter(alice_co):
     claim = register_on(alice_co)
     from claims.collection import collect_until
@@ -213,3 +230,16 @@ def test_staff_download_the_print_batch_from_the_admin(alice_co, admin_client):
     letter = Letter.objects.get()
     assert admin_client.get(f"/admin/letters/letter/{letter.pk}/pdf/").status_code == 200
     assert admin_client.get(f"/admin/letters/letter/{letter.pk}/change/").status_code == 200
+
+
+def test_a_claim_paid_while_its_letter_waits_for_the_printer_is_not_printed(alice_co):
+    claim = register_on(alice_co)
+    from claims.collection import collect_until
+
+    collect_until(until=REMINDER_DAY)
+    letters_prepare(today=REMINDER_DAY)
+    letters_deliver(today=REMINDER_DAY)
+    assert Letter.objects.get().state == "to_print"
+    claim_withdraw(claim=claim, reason="Betalt till oss", today=REMINDER_DAY)
+    assert print_batch_close(day=REMINDER_DAY) is None
+    assert Letter.objects.get().state == "cancelled"
