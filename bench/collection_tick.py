@@ -6,13 +6,15 @@ Needs PostgreSQL (the tick's locking is PostgreSQL's): DATABASE_URL, or by defau
 postgres://postgres@127.0.0.1:5432/postgres. It works in a throwaway database ``ekrav_bench_tick``
 created and dropped here (the URL's own database is never touched). It migrates, onboards C
 creditors (each with the default kravpolicy), registers N claims through ``claim_register_many``
-(real rows: debtor, invoice, capital ledger row, registered event, ``next_action_on``), all
-registered on one day and so all due on the next bank day, then:
+(real rows: debtor, invoice, capital ledger row, registered event, ``next_action_on``; ~30% of
+the debtors have a second invoice, which joins their case: one case per debtor), all registered
+on one day and so all due on the next bank day, then:
 
 - the FLOOR: one SQL ``UPDATE claims_claim SET status = 'reminder_sent'`` of exactly the rows the
   tick will take, in a transaction that is rolled back (best of 3, VACUUM between rounds so the
   tick does not trip over the dead row versions);
-- the TICK: ``collection_tick(day=...)``, which takes the reminder step for all N claims.
+- the TICK: ``collection_tick(day=...)``, which takes the reminder step for all N claims and
+  books each claim's interest to that day (every invoice is overdue: one interest row each).
 
 It prints the tick's claims/second, its queries per 1000 claims, the ratio tick/floor against
 the target (issue 3: within 10x), and where the tick's time goes: per phase of a batch (marks at
@@ -164,39 +166,37 @@ def make_creditors(count: int, rng: random.Random):
 
 
 def register_claims(creditors, n: int, rng: random.Random) -> int:
-    """n claims spread over the creditors, through the bulk registration the CSV import uses."""
-    from claims.models import Claim
-    from claims.services import claim_register_many
+    """n claims spread over the creditors, through the bulk registration the CSV import uses;
+    returns the number of cases made."""
+    from claims.services import Registered, claim_register_many
 
-    registered = 0
+    registered = set()
     per_creditor = [n // len(creditors) + (i < n % len(creditors))
                     for i in range(len(creditors))]
     for creditor, count in zip(creditors, per_creditor):
         results = claim_register_many(creditor=creditor, today=REGISTERED_ON,
                                       registrations=make_registrations(count, rng))
-        registered += sum(isinstance(r, Claim) for r in results)
-    return registered
+        registered.update(r.claim.pk for r in results if isinstance(r, Registered))
+    return len(registered)
 
 
 def make_registrations(count: int, rng: random.Random):
-    """One creditor's overdue invoices: ~30% reuse a debtor, ~25% of debtors companies, half
-    with the reminder fee agreed (so ~37% of reminders carry a fee)."""
+    """One creditor's overdue invoices in ``count`` cases: one debtor each, ~30% of them with
+    a second invoice (which joins the case), ~25% of debtors companies, half the invoices with
+    the reminder fee agreed (so ~40% of reminders carry a fee)."""
     from claims.registration import InvoiceInput, Registration
 
-    debtors, used, out = [], set(), []
-    for i in range(count):
-        if debtors and rng.random() < 0.3:
-            debtor = rng.choice(debtors)
-        else:
-            debtor = make_debtor(rng, used)
-            debtors.append(debtor)
-        invoice_date = REGISTERED_ON - timedelta(days=rng.randint(40, 400))
-        out.append(Registration(debtor=debtor, invoice=InvoiceInput(
-            invoice_number=f"F-{100000 + i}", invoice_date=invoice_date,
-            due_date=invoice_date + timedelta(days=30),
-            amount_ore=rng.randint(10_000, 25_000_000),
-            description=rng.choice(("Målning", "Konsulttimmar", "Material", "Städning")),
-            reminder_fee_agreed=rng.random() < 0.5)))
+    used, out = set(), []
+    for _case in range(count):
+        debtor = make_debtor(rng, used)
+        for _invoice in range(2 if rng.random() < 0.3 else 1):
+            invoice_date = REGISTERED_ON - timedelta(days=rng.randint(40, 400))
+            out.append(Registration(debtor=debtor, invoice=InvoiceInput(
+                invoice_number=f"F-{100000 + len(out)}", invoice_date=invoice_date,
+                due_date=invoice_date + timedelta(days=30),
+                amount_ore=rng.randint(10_000, 25_000_000),
+                description=rng.choice(("Målning", "Konsulttimmar", "Material", "Städning")),
+                reminder_fee_agreed=rng.random() < 0.5)))
     return out
 
 
@@ -270,14 +270,14 @@ def floor(day: date, rounds: int = 3) -> tuple[float, int]:
 # The functions of claims.collection whose entry and exit are marked, when they exist (names of
 # the tick before and after its rework, so the bench profiles either). The batch is
 # ``_tick_batch`` (its commit included); time between marks is the inline code.
-MARKED = ("_tick_batch", "_lock_batch", "claim_snapshots", "snapshots_of", "_policies",
-          "stored_policies", "_write_steps", "_move_statuses", "_move_next_dates")
+MARKED = ("_tick_batch", "_lock_batch", "claim_snapshots", "snapshots_of", "claim_states_of",
+          "_policies", "stored_policies", "_write_steps", "_move_statuses", "_move_next_dates")
 BATCH = "_tick_batch"
 # What the inline code between two marks is, where it is worth saying.
 GAPS = {
     "batch start -> next mark": "locking SELECT + model instances (inline before the rework)",
     "after claim_snapshots() -> next mark": "the decide loop",
-    "after _policies() -> next mark": "the decide loop",
+    "after claim_states_of() -> next mark": "the decide loop",
     "after _move_statuses() -> next mark": "(before: the next-date UPDATE) and COMMIT",
     "after _move_next_dates() -> next mark": "COMMIT (deferred foreign key checks)",
 }
@@ -459,13 +459,36 @@ def check(day: date, n: int) -> list[str]:
     events = Event.objects.filter(kind=Event.Kind.STEP_REMINDER, occurred_on=day).count()
     fees = LedgerEntry.objects.filter(kind=LedgerEntry.Kind.FEE, key="fee:reminder_fee").count()
     due_next = Claim.objects.filter(next_action_on=next_on).count()
+    interest = LedgerEntry.objects.filter(kind=LedgerEntry.Kind.INTEREST,
+                                          key=f"interest:{day.isoformat()}").count()
     return [
         f"statuses {statuses}: {'ok' if statuses == {Status.REMINDER_SENT: n} else 'WRONG'}",
         f"{steps} reminder steps with deadline {deadline}: {'ok' if steps == n else 'WRONG'}",
         f"{events} reminder events: {'ok' if events == n else 'WRONG'}",
         f"{fees} reminder fees ({fees / n:.0%} of claims): {'ok' if 0 < fees < n else 'WRONG'}",
         f"{due_next} claims next due {next_on}: {'ok' if due_next == n else 'WRONG'}",
+        f"{interest} interest rows to {day}: {'ok' if interest == n else 'WRONG'}",
+        check_interest(day),
     ]
+
+
+def check_interest(day: date, sample: int = 200) -> str:
+    """The interest booked equals the statement's interest to the day, on a sample of claims
+    (two-invoice cases among them)."""
+    from django.db.models import Count
+
+    from claims.models import Claim, LedgerEntry
+    from claims.selectors import claim_statement
+
+    claims = list(Claim.objects.annotate(n=Count("invoices")).select_related("creditor__policy")
+                  .order_by("id")[::max(1, Claim.objects.count() // sample)])
+    wrong = [c.pk for c in claims
+             if claim_statement(c, as_of=day)[0].interest_accrued_ore != sum(
+                 LedgerEntry.objects.filter(claim=c, kind=LedgerEntry.Kind.INTEREST)
+                 .values_list("amount_ore", flat=True))]
+    merged = sum(c.n > 1 for c in claims)
+    return (f"interest booked = statement's on {len(claims)} claims ({merged} with two "
+            f"invoices): {'ok' if not wrong and merged else f'WRONG {wrong[:5]}'}")
 
 
 # --- the database ------------------------------------------------------------------------------

@@ -34,7 +34,12 @@ from pydantic import (
 from claims.models import Claim, Status
 from claims.registration import parse_registration
 from claims.selectors import balances_for, claim_balance, claim_list
-from claims.services import ClaimError, claim_register, claim_report_direct_payment, claim_withdraw
+from claims.services import (
+    ClaimError,
+    claim_report_direct_payment,
+    claim_withdraw,
+    invoice_register,
+)
 from creditors.services import api_key_authenticate
 from ekrav.identifiers import format_identity
 from ekrav.money import MoneyError, ore_to_str, parse_sek
@@ -211,18 +216,39 @@ class EventOut(Schema):
     text: str
 
 
+class InvoiceOut(Schema):
+    invoice_number: str
+    invoice_date: datetime.date
+    due_date: datetime.date
+    amount: Money
+    description: str
+
+
 class ClaimOut(Schema):
     id: int
     case_number: str
     ocr: str
     status: StatusName
     debtor: DebtorOut
-    invoice_number: str
-    due_date: datetime.date
+    invoice_number: str = Field(..., description="The case's first invoice (the one that "
+                                                 "opened it); every invoice is in `invoices`.")
+    due_date: datetime.date = Field(..., description="The due date of `invoice_number`.")
     registered_on: datetime.date
+    invoices: list[InvoiceOut] = Field(
+        ..., description="Every invoice of the case, in the order registered: an invoice "
+                         "registered for the same debtor before the case's collection demand "
+                         "went out joins the case (one letter and one fee per step).")
     balance: BalanceOut
     events: list[EventOut]
     letters: list[dict[str, Any]] = Field(..., description="Letters sent (none yet).")
+
+
+class ClaimRegisteredOut(ClaimOut):
+    joined_existing_case: bool = Field(
+        ..., description="false: the invoice opened a new case (a new `id`). true: it joined "
+                         "the debtor's open case, whose collection demand had not gone out yet; "
+                         "that case is returned (an `id` seen before), with this invoice in "
+                         "`invoices`.")
 
 
 class ClaimPage(Schema):
@@ -273,7 +299,12 @@ Money is SEK as decimal strings with two decimals ("1234.50"); dates are YYYY-MM
 Every error has the body `{"error": code, "message": text, "fields": {path: [reason]}}`, with
 field paths as in the request (`debtor.address.postal_code`). Codes: `bad_request` (400, body
 not JSON), `unauthorized` (401), `not_found` (404), `claim_closed` (409), `validation_error`
-and `duplicate_invoice` (422)."""
+and `duplicate_invoice` (422).
+
+One case per debtor: an invoice registered for a debtor whose case with you has not had its
+collection demand yet joins that case (the debtor gets one letter and one fee per step). `POST
+/v1/claims` then answers 201 with that case and `"joined_existing_case": true`; a case has all
+its invoices in `invoices`."""
 
 api = NinjaAPI(title="ekrav API", version="1", urls_namespace="api", auth=ApiKeyAuth(),
                description=DESCRIPTION)
@@ -365,7 +396,8 @@ def _claim_of(creditor, claim_id: int) -> Claim:
 
 def _claim_out(claim: Claim, balance) -> dict:
     debtor = claim.debtor
-    invoice = claim.invoices.all()[0]  # registration always books one; more come later
+    invoices = sorted(claim.invoices.all(), key=lambda i: i.pk)  # as registered
+    invoice = invoices[0]  # the one that opened the case
     return {
         "id": claim.pk, "case_number": claim.case_number, "ocr": claim.ocr,
         "status": claim.status,
@@ -378,6 +410,9 @@ def _claim_out(claim: Claim, balance) -> dict:
         },
         "invoice_number": invoice.invoice_number, "due_date": invoice.due_date,
         "registered_on": claim.registered_on,
+        "invoices": [{"invoice_number": i.invoice_number, "invoice_date": i.invoice_date,
+                      "due_date": i.due_date, "amount": ore_to_str(i.amount_ore),
+                      "description": i.description} for i in invoices],
         "balance": {
             "capital": ore_to_str(balance.capital), "interest": ore_to_str(balance.interest),
             "fees": ore_to_str(balance.fees), "paid": ore_to_str(balance.paid),
@@ -435,19 +470,24 @@ def _flat_registration(payload: ClaimIn) -> dict:
 
 
 @router.post("/claims", operation_id="claim_create", summary="Register a claim",
-             response={201: ClaimOut, **_errors(400, 401, 422)})
+             response={201: ClaimRegisteredOut, **_errors(400, 401, 422)})
 def claim_create(request, payload: ClaimIn):
-    """Register one overdue invoice as a new claim (ärende)."""
+    """Register one overdue invoice as a claim (ärende): a new case, or, when the debtor has a
+    case whose collection demand has not gone out yet, that case (`joined_existing_case`).
+
+    201 either way: the contract promises 201 with the claim for a registered invoice, and the
+    invoice is registered (its capital is booked) whichever case it is in."""
     today = timezone.localdate()
     registration, errors = parse_registration(_flat_registration(payload), today=today)
     if errors:
         return _validation_error(request, {FIELD_PATHS.get(k, k): v for k, v in errors.items()})
     try:
-        claim = claim_register(creditor=request.auth, registration=registration, today=today,
-                               source=Claim.Source.API)
+        registered = invoice_register(creditor=request.auth, registration=registration,
+                                      today=today, source=Claim.Source.API)
     except ClaimError as exc:
         return _claim_error(request, exc)
-    return HttpStatus(201, _fresh(request.auth, claim.pk))
+    return HttpStatus(201, {**_fresh(request.auth, registered.claim.pk),
+                            "joined_existing_case": registered.joined})
 
 
 @router.post("/claims/{id}/withdraw", operation_id="claim_withdraw",

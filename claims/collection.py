@@ -5,13 +5,18 @@ How it runs, and why:
 - A claim carries ``next_action_on``; the tick selects open claims due on ``day`` in batches of
   ``BATCH`` with ``select_for_update(skip_locked=True)``, so two workers never take the same
   claim (PostgreSQL; SQLite has one writer anyway). Each batch is one transaction.
-- Reads are per batch (balances, steps, fees, invoices, policies), then ``engine.decide`` runs
-  per claim in memory, then the writes are per batch: one bulk insert each of steps, events and
-  fee ledger rows (COPY on PostgreSQL), and one compare-and-set ``update(id__in=...)`` per
-  target status, which also sets the next date (ARCHITECTURE.md: the way to lock and move
-  claims).
-- Exactly once: a step is unique per (claim, kind) and a fee per (claim, "fee:<kind>"); a claim
-  whose step is taken has moved status, so running the same day again finds nothing to do.
+- Reads are per batch (ledger, invoices, steps, policies; the rate table once per tick), then
+  per claim in memory the pure statement says what is owed as of the day, interest included,
+  and ``engine.decide`` takes the step; then the writes are per batch: one bulk insert each of
+  steps, events and ledger rows (COPY on PostgreSQL), and one compare-and-set
+  ``update(id__in=...)`` per target status, which also sets the next date (ARCHITECTURE.md:
+  the way to lock and move claims).
+- Interest is booked with each step: the statement's interest accrued up to the day, less the
+  interest the ledger already holds, as one row keyed "interest:<day>" (issue 3: every interest
+  accrual is a ledger row). Payments book theirs the same way (``claims.services``).
+- Exactly once: a step is unique per (claim, kind), a fee per (claim, "fee:<kind>") and
+  interest per (claim, "interest:<day>"); a claim whose step is taken has moved status, so
+  running the same day again finds nothing to do.
 - ``collect_until`` runs the tick for each day from the last day run (``TickRun``) up to a date:
   catch-up after downtime, and how the demo and the tests move time forward.
 """
@@ -28,12 +33,15 @@ from claims.fees import FeeCaps
 from claims.models import Claim, Event, LedgerEntry, Status, Step, TickRun
 from claims.selectors import (
     FEE_PREFIX,
+    claim_states_of,
     fee_caps_on,
     ids_in,
+    interest_key,
     policy_of,
-    snapshots_of,
+    reference_rates,
     stored_policies,
 )
+from claims.statement import RateTable, interest_legal_basis
 
 BATCH = 1000
 # The statuses the engine moves on; every other status waits for a person or a later issue.
@@ -78,10 +86,11 @@ def _days_to_run(until: date) -> list[date]:
 def collection_tick(*, day: date) -> TickResult:
     """Move every claim due on ``day`` one step on, batch by batch, until none is left."""
     result = TickResult(day=day)
-    caps = fee_caps_on(day)
+    # The rate table once per run, prepared: a due date's interest lines are itemised once.
+    caps, rates = fee_caps_on(day), RateTable(reference_rates())
     with translation.override("sv"):  # events and legal bases are evidence: kept in Swedish
         while True:
-            seen, taken = _tick_batch(day=day, caps=caps)
+            seen, taken = _tick_batch(day=day, caps=caps, rates=rates)
             result.claims_seen += seen
             result.steps_taken += taken
             if seen < BATCH:
@@ -89,26 +98,28 @@ def collection_tick(*, day: date) -> TickResult:
 
 
 @transaction.atomic
-def _tick_batch(*, day: date, caps: FeeCaps) -> tuple[int, int]:
+def _tick_batch(*, day: date, caps: FeeCaps, rates) -> tuple[int, int]:
     rows = _lock_batch(day)
     if not rows:
         return 0, 0
-    snapshots = snapshots_of([row[:4] for row in rows])
     policies = _policies(rows)
+    states = claim_states_of(
+        [(*row[:4], policies[row[4:6]].interest_enabled) for row in rows], as_of=day,
+        rates=rates)
     taken, next_dates = [], {}
     for pk, *_snapshot_facts, creditor_id, interest_enabled in rows:
         policy = policies[creditor_id, interest_enabled]
-        snapshot = snapshots[pk]
-        step = decide(snapshot, day, policy, caps)
-        after = apply_step(snapshot, step) if step else snapshot
+        state = states[pk]
+        step = decide(state.snapshot, day, policy, caps)
+        after = apply_step(state.snapshot, step) if step else state.snapshot
         if step:
-            taken.append((pk, step))
+            taken.append((pk, step, state.interest_to_book_ore))
         upcoming = next_action_on(after, policy)
         # A claim looked at today is not looked at again today, whatever the engine says.
         next_dates[pk] = max(upcoming, day + timedelta(days=1)) if upcoming else None
     _write_steps(taken)
     _move_statuses(taken, next_dates)
-    stepped = {pk for pk, _step in taken}
+    stepped = {pk for pk, _step, _interest in taken}
     _move_next_dates({pk: d for pk, d in next_dates.items() if pk not in stepped})
     return len(rows), len(taken)
 
@@ -138,21 +149,27 @@ def _lock_batch(day: date) -> list[tuple]:
 
 
 def _write_steps(taken) -> None:
-    """The steps, their events and their fee ledger rows: one bulk insert per table."""
+    """The steps, their events and their fee and interest ledger rows: one bulk insert per
+    table. ``taken`` is ``(claim id, step, interest to book)``."""
     now = timezone.now()  # created_at (auto_now_add), once for the batch
     _insert(Step, ("claim", "kind", "taken_on", "deadline", "created_at"),
-            [(pk, step.kind, step.on, step.deadline, now) for pk, step in taken])
+            [(pk, step.kind, step.on, step.deadline, now) for pk, step, _interest in taken])
     event_ids = _insert(Event, ("claim", "kind", "occurred_on", "created_at", "data"), [
         (pk, f"step_{step.kind}", step.on, now,
          {"deadline": step.deadline.isoformat() if step.deadline else None,
           "fees": [{"kind": str(f.kind), "amount_ore": f.amount_ore} for f in step.fees]})
-        for pk, step in taken], return_ids=True)
+        for pk, step, _interest in taken], return_ids=True)
+    fees = [(pk, LedgerEntry.Kind.FEE, fee.amount_ore, step.on, f"{FEE_PREFIX}{fee.kind}",
+             event_id, fee.legal_basis, now)
+            for (pk, step, _interest), event_id in zip(taken, event_ids) for fee in step.fees
+            if fee.amount_ore > 0]
+    # One legal basis per day, not per claim: the text is the same for the whole batch.
+    basis = {step.on: interest_legal_basis(step.on) for _pk, step, _interest in taken}
+    interest = [(pk, LedgerEntry.Kind.INTEREST, amount, step.on, interest_key(step.on),
+                 event_id, basis[step.on], now)
+                for (pk, step, amount), event_id in zip(taken, event_ids) if amount > 0]
     _insert(LedgerEntry, ("claim", "kind", "amount_ore", "booked_on", "key", "event",
-                          "legal_basis", "created_at"), [
-        (pk, LedgerEntry.Kind.FEE, fee.amount_ore, step.on, f"{FEE_PREFIX}{fee.kind}", event_id,
-         fee.legal_basis, now)
-        for (pk, step), event_id in zip(taken, event_ids) for fee in step.fees
-        if fee.amount_ore > 0])
+                          "legal_basis", "created_at"), fees + interest)
 
 
 def _insert(model, fields, rows, *, return_ids=False) -> list[int]:
@@ -199,7 +216,7 @@ def _move_statuses(taken, next_dates) -> None:
     """One compare-and-set UPDATE per target status, checked for every row; the same UPDATE
     sets each claim's next date (usually one date for all: a Case over the distinct dates)."""
     by_target: dict[str, list[int]] = {}
-    for pk, step in taken:
+    for pk, step, _interest in taken:
         by_target.setdefault(STEP_STATUS[step.kind], []).append(pk)
     source = {Status.REMINDER_SENT: Status.REGISTERED, Status.DEMAND_SENT: Status.REMINDER_SENT,
               Status.AWAITING_DECISION: Status.DEMAND_SENT}

@@ -91,8 +91,8 @@ class Snapshot:
     status: str
     registered_on: date
     debtor_kind: str
-    reminder_fee_agreed: bool
-    outstanding_ore: int  # > 0 while anything is owed
+    reminder_fee_agreed: bool  # on any invoice of the case: still one fee per step per case
+    outstanding_ore: int  # > 0 while anything is owed, interest to the day included
     reminder_sent_on: date | None = None
     reminder_deadline: date | None = None
     demand_sent_on: date | None = None

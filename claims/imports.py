@@ -12,6 +12,9 @@ How it behaves, and why:
   (``claim_import_same_file_done``). The exactly-once key of the rows themselves is the
   per-creditor unique invoice number.
 - **Confirm** is a compare-and-set preview -> running; the task is queued on commit.
+- **One case per debtor.** A row joins its debtor's open case that has not had its collection
+  demand yet (an earlier row of the same file included) or opens a new one
+  (``claims.services.invoice_register``); the report says which, per line.
 - **Run.** All rows are created in ONE transaction, in chunks of bulk statements
   (``claims.services.claim_register_many``: a few statements per chunk, not ~17 per row). If
   the system fails (any exception that is not a rule of the domain: a bug, the database going
@@ -178,7 +181,8 @@ def _register_chunk(claim_import: ClaimImport, rows: list[dict], today: date,
             else:
                 report["created"].append({
                     "line": row["line"], "invoice_number": values["invoice_number"],
-                    "claim_id": result.pk, "case_number": result.case_number})
+                    "claim_id": result.claim.pk, "case_number": result.claim.case_number,
+                    "case": "joined" if result.joined else "opened"})
         if errors:
             report["refused"].append({"line": row["line"],
                                       "invoice_number": values["invoice_number"],

@@ -127,6 +127,7 @@ class Event(models.Model):
 
     class Kind(models.TextChoices):
         REGISTERED = "registered", _("Registered")
+        INVOICE_ADDED = "invoice_added", _("Invoice added to the case")
         WITHDRAWN = "withdrawn", _("Withdrawn")
         DIRECT_PAYMENT = "direct_payment", _("Direct payment reported")
         PAID = "paid", _("Paid in full")
@@ -231,9 +232,10 @@ class ClaimImport(models.Model):
     total_rows = models.PositiveIntegerField(default=0)
     valid_rows = models.PositiveIntegerField(default=0)
     created_count = models.PositiveIntegerField(default=0)
-    # {"created": [{"line", "invoice_number", "claim_id", "case_number"}],
+    # {"created": [{"line", "invoice_number", "claim_id", "case_number", "case"}],
     #  "refused": [{"line", "invoice_number", "errors": {"field": ["why"]}}]}: the refused are
-    # rows valid in the preview but refused at confirmation (e.g. registered meanwhile).
+    # rows valid in the preview but refused at confirmation (e.g. registered meanwhile);
+    # "case" is "opened" or "joined" (the debtor's open case, claims.services.JOINABLE).
     report = models.JSONField(default=dict, blank=True)
     failure = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -1,18 +1,34 @@
 """Reads of claims. Creditor-facing reads go through ``Claim.objects.for_creditor``."""
 
 from dataclasses import dataclass
+from datetime import date
 
 from django.db import connection
 from django.db.models import Q, Sum
 from django.db.models.expressions import RawSQL
+from django.utils import timezone
 
+from claims import interest
 from claims.engine import Policy, Snapshot
-from claims.fees import FeeCaps, FeeKind
+from claims.fees import FeeCaps
 from claims.models import Claim, Invoice, LedgerEntry, ReferenceRate, StatutoryFee, Step
+from claims.statement import (
+    Charge,
+    InvoiceCapital,
+    Owed,
+    Payment,
+    RateTable,
+    Statement,
+    interest_to_book,
+    owed,
+    statement,
+)
 from creditors.models import CollectionPolicy
 
 # A fee's ledger key: one of each kind per claim, the exactly-once key of fees.
 FEE_PREFIX = "fee:"
+# An interest row's: "interest:<day>", the interest accrued up to that day not booked before.
+INTEREST_PREFIX = "interest:"
 
 
 @dataclass(frozen=True)
@@ -114,47 +130,162 @@ def ids_in(ids):
     return ids
 
 
-def claim_snapshots(claims) -> dict[int, Snapshot]:
-    """Everything ``decide`` needs, for a whole batch in a handful of queries."""
-    return snapshots_of([(c.pk, c.status, c.registered_on, c.debtor.kind) for c in claims])
+def reference_rates() -> list[interest.ReferenceRate]:
+    """The dated reference-rate table, as ``claims.interest`` takes it: one query."""
+    return [interest.ReferenceRate(valid_from=r.valid_from, rate=r.rate)
+            for r in ReferenceRate.objects.all()]
 
 
-def snapshots_of(rows) -> dict[int, Snapshot]:
-    """``claim_snapshots`` from plain rows ``(id, status, registered_on, debtor kind)``, as the
-    tick's locking query reads them (no model instances: the tick reads 1000 claims a batch).
+def interest_key(day: date) -> str:
+    """An interest row's ledger key: interest to ``day``, booked at most once per claim."""
+    return f"{INTEREST_PREFIX}{day.isoformat()}"
 
-    Three queries whatever the batch size: the ledger (balance and fees charged), the steps
-    taken and the invoices with the reminder fee agreed.
+
+@dataclass(frozen=True)
+class ClaimBooks:
+    """A claim's invoices and ledger, as the pure statement (``claims.statement``) takes them,
+    and what the ledger already holds of interest and fees."""
+
+    invoices: tuple[InvoiceCapital, ...]
+    charges: tuple[Charge, ...]  # the fees booked
+    payments: tuple[Payment, ...]
+    interest_booked_ore: int
+    interest_days: frozenset[date]  # the days an interest row was booked for
+    fees_charged: frozenset[str]  # FeeKind values
+    reminder_fee_agreed: bool  # on any of its invoices
+    ledger_outstanding_ore: int  # Balance.outstanding: charges less payments
+
+    def statement(self, *, as_of: date, rates, interest_enabled: bool,
+                  extra_payments=()) -> Statement:
+        """The claim as of ``as_of``, with ``extra_payments`` not yet booked (e.g. the one
+        being reported). ValueError when the rate table does not reach back."""
+        return statement(invoices=self.invoices, charges=self.charges,
+                         payments=(*self.payments, *extra_payments), as_of=as_of, rates=rates,
+                         interest_enabled=interest_enabled)
+
+    def owed(self, *, as_of: date, rates: RateTable, interest_enabled: bool) -> Owed:
+        """What the claim owes as of ``as_of`` (``claims.statement.owed``); ValueError when
+        the rate table does not reach back."""
+        return owed(invoices=self.invoices, charges=self.charges, payments=self.payments,
+                    as_of=as_of, rates=rates, interest_enabled=interest_enabled)
+
+    def interest_to_book(self, accrued: Statement | Owed | None) -> int:
+        """What to book as interest on ``accrued.as_of``: 0 without a statement, or when that
+        day's interest row exists (a payment and a step on one day book one row)."""
+        if accrued is None or accrued.as_of in self.interest_days:
+            return 0
+        return interest_to_book(accrued, self.interest_booked_ore)
+
+
+def _books(ledger_rows, invoice_rows) -> ClaimBooks:
+    """``ClaimBooks`` from one claim's ledger rows ``(id, kind, key, amount, booked_on)`` and
+    invoice rows ``(id, due_date, amount, reminder_fee_agreed)``."""
+    K = LedgerEntry.Kind
+    charges, payments, fees, days = [], [], set(), set()
+    interest_booked = outstanding = 0
+    for pk, kind, key, amount, booked_on in ledger_rows:
+        if kind in LedgerEntry.PAYMENTS:
+            outstanding -= amount
+            # Zero-padded: the statement orders one day's payments by ref, as they were booked.
+            payments.append(Payment(on=booked_on, amount_ore=amount, ref=f"{pk:020d}"))
+            continue
+        outstanding += amount
+        if kind == K.FEE:
+            charges.append(Charge(on=booked_on, kind=key, amount_ore=amount))
+            # A plain string equals its FeeKind (StrEnum); a kind the engine does not charge
+            # (an amorteringsplan's, say) is simply not one of its fees.
+            fees.add(key.removeprefix(FEE_PREFIX))
+        elif kind == K.INTEREST:
+            interest_booked += amount
+            if key.startswith(INTEREST_PREFIX):
+                days.add(date.fromisoformat(key.removeprefix(INTEREST_PREFIX)))
+    return ClaimBooks(
+        invoices=tuple(InvoiceCapital(invoice_id=pk, due_date=due, amount_ore=amount)
+                       for pk, due, amount, _agreed in invoice_rows),
+        charges=tuple(charges), payments=tuple(payments), interest_booked_ore=interest_booked,
+        interest_days=frozenset(days), fees_charged=frozenset(fees),
+        reminder_fee_agreed=any(agreed for *_invoice, agreed in invoice_rows),
+        ledger_outstanding_ore=outstanding)
+
+
+_LEDGER_FIELDS = ("id", "kind", "key", "amount_ore", "booked_on")
+_INVOICE_FIELDS = ("id", "due_date", "amount_ore", "reminder_fee_agreed")
+
+
+def claim_books_of(ids) -> dict[int, ClaimBooks]:
+    """``ClaimBooks`` of a batch of claims in two queries (the ledger, the invoices)."""
+    ledger, invoices = {pk: [] for pk in ids}, {pk: [] for pk in ids}
+    for claim_id, *row in (LedgerEntry.objects.filter(claim_id__in=ids_in(ids)).order_by()
+                           .values_list("claim_id", *_LEDGER_FIELDS)):
+        ledger[claim_id].append(row)
+    for claim_id, *row in (Invoice.objects.filter(claim_id__in=ids_in(ids)).order_by()
+                           .values_list("claim_id", *_INVOICE_FIELDS)):
+        invoices[claim_id].append(row)
+    return {pk: _books(ledger[pk], invoices[pk]) for pk in ids}
+
+
+def claim_books(claim: Claim) -> ClaimBooks:
+    """One claim's ``ClaimBooks`` (from its prefetched ledger and invoices, if they are)."""
+    return _books([tuple(getattr(e, f) for f in _LEDGER_FIELDS) for e in claim.ledger.all()],
+                  [tuple(getattr(i, f) for f in _INVOICE_FIELDS) for i in claim.invoices.all()])
+
+
+@dataclass(frozen=True)
+class ClaimState:
+    """One claim on a day, as the tick looks at it: the engine's snapshot, what it owes as of
+    the day (None when the rate table does not reach back) and its books."""
+
+    snapshot: Snapshot
+    owed: Owed | None
+    books: ClaimBooks
+
+    @property
+    def interest_to_book_ore(self) -> int:
+        return self.books.interest_to_book(self.owed)
+
+
+def claim_snapshots(claims, *, as_of: date | None = None) -> dict[int, Snapshot]:
+    """Everything ``decide`` needs, as of a day (today by default), for a few claims."""
+    as_of = as_of or timezone.localdate()
+    rows = [(c.pk, c.status, c.registered_on, c.debtor.kind, claim_policy(c).interest_enabled)
+            for c in claims]
+    states = claim_states_of(rows, as_of=as_of, rates=RateTable(reference_rates()))
+    return {pk: state.snapshot for pk, state in states.items()}
+
+
+def claim_states_of(rows, *, as_of: date, rates: RateTable) -> dict[int, ClaimState]:
+    """``ClaimState`` of every claim of plain rows ``(id, status, registered_on, debtor kind,
+    interest on)``, as the tick's locking query reads them (no model instances: the tick reads
+    1000 claims a batch), with ``rates`` read and prepared once by the caller.
+
+    Three queries whatever the batch size: the ledger, the invoices and the steps taken. The
+    snapshot's ``outstanding_ore`` is what the debtor owes as of ``as_of``, interest to that day
+    included (a debtor who paid the capital only has not paid); without a statement, the
+    ledger's balance.
     """
     ids = [row[0] for row in rows]
-    # Balance.outstanding: charges less payments.
-    sign = {**dict.fromkeys(LedgerEntry.CHARGES, 1), **dict.fromkeys(LedgerEntry.PAYMENTS, -1)}
-    outstanding, fees = dict.fromkeys(ids, 0), {}
-    # Summed here rather than by a GROUP BY: the fee keys need the rows anyway, and a claim
-    # the tick moves has a handful of ledger rows.
-    ledger = LedgerEntry.objects.filter(claim_id__in=ids_in(ids)).order_by()
-    for claim_id, kind, key, amount in ledger.values_list("claim_id", "kind", "key",
-                                                          "amount_ore"):
-        outstanding[claim_id] += sign.get(kind, 0) * amount
-        if kind == LedgerEntry.Kind.FEE:
-            fees.setdefault(claim_id, set()).add(FeeKind(key.removeprefix(FEE_PREFIX)))
+    books = claim_books_of(ids)
     steps = {}
     taken = Step.objects.filter(claim_id__in=ids_in(ids)).order_by()
     for claim_id, kind, taken_on, deadline in taken.values_list("claim_id", "kind", "taken_on",
                                                                 "deadline"):
         steps[claim_id, kind] = (taken_on, deadline)
-    agreed = set(Invoice.objects.filter(claim_id__in=ids_in(ids), reminder_fee_agreed=True)
-                 .values_list("claim_id", flat=True).order_by())
     out = {}
-    for pk, status, registered_on, debtor_kind in rows:
+    for pk, status, registered_on, debtor_kind, interest_enabled in rows:
+        try:
+            owes = books[pk].owed(as_of=as_of, rates=rates, interest_enabled=interest_enabled)
+        except ValueError:  # shown on the claim page; the claim still moves on, on its capital
+            owes = None
         reminder_sent_on, reminder_deadline = steps.get((pk, "reminder"), (None, None))
         demand_sent_on, demand_deadline = steps.get((pk, "demand"), (None, None))
-        out[pk] = Snapshot(
+        snapshot = Snapshot(
             status=status, registered_on=registered_on, debtor_kind=debtor_kind,
-            reminder_fee_agreed=pk in agreed, outstanding_ore=outstanding[pk],
+            reminder_fee_agreed=books[pk].reminder_fee_agreed,
+            outstanding_ore=owes.total_ore if owes else books[pk].ledger_outstanding_ore,
             reminder_sent_on=reminder_sent_on, reminder_deadline=reminder_deadline,
             demand_sent_on=demand_sent_on, demand_deadline=demand_deadline,
-            fees_charged=frozenset(fees.get(pk, ())))
+            fees_charged=books[pk].fees_charged)
+        out[pk] = ClaimState(snapshot=snapshot, owed=owes, books=books[pk])
     return out
 
 
@@ -162,20 +293,9 @@ def claim_statement(claim: Claim, *, as_of):
     """The claim as of a day, itemised (claims.statement): interest on the capital still owed,
     payments allocated costs -> interest -> capital. None, with the reason, when the rate table
     does not reach back to an interest day (staff add the missing reference rates)."""
-    from claims import interest, statement  # pure modules
-
-    entries = list(claim.ledger.all())
-    invoices = [statement.InvoiceCapital(invoice_id=i.pk, due_date=i.due_date,
-                                         amount_ore=i.amount_ore) for i in claim.invoices.all()]
-    charges = [statement.Charge(on=e.booked_on, kind=e.key, amount_ore=e.amount_ore)
-               for e in entries if e.kind == LedgerEntry.Kind.FEE]
-    payments = [statement.Payment(on=e.booked_on, amount_ore=e.amount_ore, ref=str(e.pk))
-                for e in entries if e.kind in LedgerEntry.PAYMENTS]
-    rates = [interest.ReferenceRate(valid_from=r.valid_from, rate=r.rate)
-             for r in ReferenceRate.objects.all()]
     try:
-        return statement.statement(invoices=invoices, charges=charges, payments=payments,
-                                   as_of=as_of, rates=rates,
-                                   interest_enabled=claim_policy(claim).interest_enabled), ""
+        return claim_books(claim).statement(
+            as_of=as_of, rates=reference_rates(),
+            interest_enabled=claim_policy(claim).interest_enabled), ""
     except ValueError as exc:
         return None, str(exc)

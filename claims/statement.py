@@ -33,6 +33,10 @@ The rules (DOMAIN.md "Interest" and "Allocation of a partial payment", issues 3 
    that would otherwise run across a payment day is two lines, each rounded (at most 1 öre per
    invoice and payment against one uncut line). With no payment the lines are exactly
    ``interest_lines(due + 1 .. as_of)`` of each invoice.
+
+For many claims at once (the collection tick), a ``RateTable`` itemises each range of days
+once and scales it to each capital, exactly; ``owed`` gives the two figures the tick needs, and
+books (``interest_to_book``), without itemising a claim no payment has reached.
 """
 
 from __future__ import annotations
@@ -42,10 +46,19 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from fractions import Fraction
 
-from claims.interest import MARGIN, CapitalChange, InterestLine, ReferenceRate, interest_lines
+from claims.interest import (
+    MARGIN,
+    CapitalChange,
+    InterestLine,
+    ReferenceRate,
+    interest_lines,
+)
 
 _ONE_DAY = timedelta(days=1)
+# Interest from the due date set in advance (3 §) at the reference rate + 8 points (6 §).
+_INTEREST_LAW = "3 och 6 §§ räntelagen (1975:635)"
 
 
 def _check_day(owner, name: str, value) -> None:
@@ -168,18 +181,74 @@ class Statement:
         return self.capital_ore + self.interest_owed_ore + self.costs_owed_ore
 
 
+class RateTable:
+    """The reference-rate table, prepared once for many statements (the tick's thousands).
+
+    Each range of interest days is itemised once, on one öre, and scaled to each capital. That
+    is exact, not an approximation: a line's unrounded amount is capital × rate × days / 365
+    (a ``Fraction``), so that of C öre is C times that of one öre, and it is rounded once, as
+    ``claims.interest`` rounds. A range's lines, and its errors (a day without a rate), are
+    those of ``interest_lines``.
+    """
+
+    def __init__(self, rates: Sequence[ReferenceRate]):
+        self.rates = tuple(rates)
+        self._unit: dict[tuple, list[InterestLine]] = {}
+
+    def lines(self, first: date, through: date, capital_ore: int,
+              margin: Decimal) -> list[InterestLine]:
+        """``interest_lines`` over ``first..through`` on a constant capital."""
+        if not capital_ore:
+            return []  # interest_lines leaves out lines without capital
+        return [_scaled(line, capital_ore) for line in self._unit_lines(first, through, margin)]
+
+    def interest_ore(self, first: date, through: date, capital_ore: int,
+                     margin: Decimal) -> int:
+        """The sum of ``lines``'s amounts, without making the lines."""
+        return sum(_half_up(line.exact_ore.numerator * capital_ore, line.exact_ore.denominator)
+                   for line in self._unit_lines(first, through, margin)) if capital_ore else 0
+
+    def _unit_lines(self, first: date, through: date, margin: Decimal) -> list[InterestLine]:
+        key = (first, through, margin)
+        unit = self._unit.get(key)
+        if unit is None:
+            unit = self._unit[key] = interest_lines(
+                start=first, end=through, capital=[CapitalChange(first, 1)], rates=self.rates,
+                margin=margin)
+        return unit
+
+
+def _half_up(numerator: int, denominator: int) -> int:
+    """Whole öre, half up, as claims.interest rounds; on integers, since comparing Fractions
+    was most of the time it took. Never negative here: the capital is not, and interest_lines
+    refuses a negative rate."""
+    whole, rest = divmod(numerator, denominator)
+    return whole + (2 * rest >= denominator)
+
+
+def _scaled(unit: InterestLine, capital_ore: int) -> InterestLine:
+    """The line of one öre on ``capital_ore``: exactly ``interest_lines``'s on that capital."""
+    numerator, denominator = unit.exact_ore.numerator * capital_ore, unit.exact_ore.denominator
+    return InterestLine(start=unit.start, end=unit.end, days=unit.days, capital_ore=capital_ore,
+                        reference_rate=unit.reference_rate, rate=unit.rate,
+                        amount_ore=_half_up(numerator, denominator),
+                        exact_ore=Fraction(numerator, denominator))
+
+
 def statement(*, invoices: Sequence[InvoiceCapital], charges: Sequence[Charge],
-              payments: Sequence[Payment], as_of: date, rates: Sequence[ReferenceRate],
-              interest_enabled: bool = True,
+              payments: Sequence[Payment], as_of: date,
+              rates: Sequence[ReferenceRate] | RateTable, interest_enabled: bool = True,
               order: AllocationOrder = AllocationOrder.COSTS_INTEREST_CAPITAL,
               margin: Decimal = MARGIN) -> Statement:
     """The claim as of ``as_of`` (inclusive), by the rules in the module docstring.
 
     ``rates`` must cover every interest day on which capital is owed (ValueError otherwise);
-    it is not read when ``interest_enabled`` is False. ``margin`` is the statutory 8 unless a
-    higher rate was agreed in advance.
+    it is not read when ``interest_enabled`` is False. A ``RateTable`` is the same table
+    prepared for many statements. ``margin`` is the statutory 8 unless a higher rate was
+    agreed in advance.
     """
     _check_day("statement", "as_of", as_of)
+    table = rates if isinstance(rates, RateTable) else RateTable(rates)
     buckets = _BUCKETS[AllocationOrder(order)]
     ordered = _in_capital_order(invoices)
     booked = _sorted_rows(charges, Charge, key=lambda row: row.on)
@@ -200,9 +269,7 @@ def statement(*, invoices: Sequence[InvoiceCapital], charges: Sequence[Charge],
             accrued_through[invoice.invoice_id] = through
             capital = owed_capital[invoice.invoice_id]
             if capital:  # constant over the segment: capital only changes at a payment
-                lines[invoice.invoice_id] += interest_lines(
-                    start=first, end=through, capital=[CapitalChange(first, capital)],
-                    rates=rates, margin=margin)
+                lines[invoice.invoice_id] += table.lines(first, through, capital, margin)
 
     covered = {"costs": 0, "interest": 0}
     allocations = []
@@ -285,3 +352,56 @@ def _payments_in_order(payments: Sequence[Payment]) -> list[Payment]:
         # The ref orders payments of one day and names each allocation: it must be unique.
         raise ValueError(f"a payment ref appears twice among {sorted(refs)}")
     return ordered
+
+
+@dataclass(frozen=True)
+class Owed:
+    """What a claim owes as of a day, in total and of it the interest accrued: a statement's
+    two figures the collection tick needs."""
+
+    as_of: date
+    total_ore: int
+    interest_accrued_ore: int
+
+
+def owed(*, invoices: Sequence[InvoiceCapital], charges: Sequence[Charge],
+         payments: Sequence[Payment], as_of: date, rates: Sequence[ReferenceRate] | RateTable,
+         interest_enabled: bool = True, margin: Decimal = MARGIN) -> Owed:
+    """``statement``'s total owed and interest accrued, for the tick's thousands of claims.
+
+    A claim no payment has reached by ``as_of`` (most of them) needs no allocation: by rule 5
+    each invoice's interest is then that of its whole capital from the day after its due date,
+    the costs are those booked by ``as_of``, and the sums come without itemising (a third of a
+    statement's time). Any other claim gets its statement.
+    """
+    _check_day("owed", "as_of", as_of)
+    rates = rates if isinstance(rates, RateTable) else RateTable(rates)
+    if any(payment.on <= as_of for payment in payments):
+        full = statement(invoices=invoices, charges=charges, payments=payments, as_of=as_of,
+                         rates=rates, interest_enabled=interest_enabled, margin=margin)
+        return Owed(as_of=as_of, total_ore=full.total_owed_ore,
+                    interest_accrued_ore=full.interest_accrued_ore)
+    accrued = sum(rates.interest_ore(invoice.due_date + _ONE_DAY, as_of, invoice.amount_ore,
+                                     margin)
+                  for invoice in invoices if interest_enabled and invoice.due_date < as_of)
+    costs = sum(charge.amount_ore for charge in charges if charge.on <= as_of)
+    return Owed(as_of=as_of, interest_accrued_ore=accrued,
+                total_ore=sum(invoice.amount_ore for invoice in invoices) + accrued + costs)
+
+
+def interest_to_book(accrued: Statement | Owed, booked_ore: int) -> int:
+    """The interest of ``accrued`` (the claim as of the booking day) that the ledger, holding
+    ``booked_ore`` of interest, does not hold yet: what to book that day, or 0.
+
+    Booking the difference to the statement's rounded total, not each new line, keeps the
+    ledger equal to the itemised lines of a letter to the öre. The difference can be negative
+    when a payment reported later is dated before an earlier booking (less capital bore
+    interest than was booked): nothing is booked then, and the next booking day catches up.
+    """
+    return max(0, accrued.interest_accrued_ore - booked_ore)
+
+
+def interest_legal_basis(through: date) -> str:
+    """The legal basis of an interest ledger row (Swedish: it is evidence)."""
+    _check_day("interest_legal_basis", "through", through)
+    return f"Dröjsmålsränta t.o.m. {through.isoformat()}, {_INTEREST_LAW}"

@@ -17,6 +17,13 @@ def event_text(event) -> str:
             "invoice": data.get("invoice_number", ""),
             "amount": format_sek(data.get("amount_ore", 0)),
         }
+    if kind == "invoice_added":
+        return _("Invoice %(invoice)s, %(amount)s, joined this case: it was registered before "
+                 "the collection demand went out, so the debtor gets one letter and one fee per "
+                 "step.") % {
+            "invoice": data.get("invoice_number", ""),
+            "amount": format_sek(data.get("amount_ore", 0)),
+        }
     if kind == "withdrawn":
         return _("Claim withdrawn by the creditor. Reason: %(reason)s") % {
             "reason": data.get("reason", "")}

@@ -11,6 +11,7 @@ from claims.services import claim_register
 from creditors.onboarding import parse_onboarding
 from creditors.services import api_key_create, creditor_onboard
 from creditors.models import Membership
+from ekrav.identifiers import luhn_check_digit
 
 PASSWORD = "korrekt-hast-batteri-42"
 
@@ -40,6 +41,16 @@ def registration_data(**overrides):
     }
     data.update(overrides)
     return data
+
+
+def another_debtor(n: int) -> dict:
+    """Registration fields of the n-th debtor who is not Dan (n >= 1): a distinct, valid
+    personnummer and name. Invoices of one debtor join one case until its collection demand
+    (issue 3), so a test about separate claims registers them for different debtors."""
+    born = (date(1950, 1, 1) + timedelta(days=n)).strftime("%Y%m%d")
+    serial = "123"
+    return {"debtor_identity_number": f"{born}-{serial}{luhn_check_digit(born[2:] + serial)}",
+            "debtor_name": f"Gäldenär nummer {n}"}
 
 
 def make_user(django_user_model, email):

@@ -39,8 +39,10 @@ def test_second_run_changes_nothing(no_secret_key):
     second = run()
 
     assert counts() == after_first
-    assert after_first["Claim"] == len(seed_demo.DEMO_CLAIMS) + len(
-        seed_demo.SECOND_COMPANY_CLAIMS)
+    invoices = len(seed_demo.DEMO_CLAIMS) + len(seed_demo.SECOND_COMPANY_CLAIMS)
+    assert after_first["Invoice"] == invoices
+    # DEMO-1008 and DEMO-1013 join their debtor's open case: one case fewer each.
+    assert after_first["Claim"] == invoices - 2
     assert "shown once" in first and "ek_" in first
     assert "ek_" not in second and "0 created" in second
 
@@ -94,3 +96,36 @@ def test_the_demo_shows_every_stage_of_collection(no_secret_key):
     stages = set(Claim.objects.values_list("status", flat=True))
     assert {Status.REGISTERED, Status.REMINDER_SENT, Status.DEMAND_SENT,
             Status.AWAITING_DECISION, Status.PAID, Status.WITHDRAWN} <= stages
+
+
+@pytest.mark.django_db
+def test_invoices_registered_before_the_demand_share_a_case(no_secret_key):
+    run()
+    main = Creditor.objects.get(name=seed_demo.DEMO_COMPANY["name"])
+
+    def case_of(number):
+        return Claim.objects.get(invoices__invoice_number=number)
+
+    kontor = case_of("DEMO-1007")
+    assert case_of("DEMO-1008") == kontor and kontor.creditor == main
+    # One demand for both invoices, with one förseningsersättning (a company debtor).
+    assert kontor.steps.filter(kind="demand").count() == 1
+    assert list(kontor.ledger.filter(kind=LedgerEntry.Kind.FEE).values_list("key", flat=True)
+                ) == ["fee:late_payment_compensation"]
+    # DEMO-1008 came after the case's reminder: it goes out with the case's demand.
+    assert [e.kind for e in kontor.events.all()] == [
+        "registered", "step_reminder", "invoice_added", "step_demand", "direct_payment"]
+    cafe = case_of("DEMO-1010")
+    assert case_of("DEMO-1013") == cafe and cafe.status == Status.REGISTERED
+    # A debtor's case that has had its demand takes no more invoices; another company's never.
+    assert case_of("DEMO-1012") != case_of("DEMO-1003")
+    assert case_of("HB-2002").creditor != main
+
+
+@pytest.mark.django_db
+def test_the_paid_claim_owes_nothing_interest_included(no_secret_key):
+    run()
+    paid = Claim.objects.get(invoices__invoice_number="DEMO-1009")
+    balance = claim_balance(paid)
+    assert paid.status == Status.PAID
+    assert balance.interest > 0 and balance.outstanding == 0

@@ -16,7 +16,7 @@ from claims.models import ClaimImport, Step
 from creditors.models import ApiKey, Membership
 from creditors.services import api_key_create
 from letters.models import Letter
-from tests.conftest import register
+from tests.conftest import another_debtor, register
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +46,7 @@ def fill(route, ids):
 @pytest.fixture
 def alice_objects(alice_co, alice, bob):
     claim = register(alice_co, alice)
-    register(alice_co, alice, invoice_number="F-2")
+    register(alice_co, alice, invoice_number="F-2", **another_debtor(1))
     invoice = claim.invoices.get()
     imported = ClaimImport.objects.create(creditor=alice_co, filename="a.csv", sha256="0" * 64,
                                           encoding="utf-8", delimiter=";")

@@ -74,9 +74,67 @@ def test_registers_a_claim_and_returns_it(client, alice_co, alice_key, charlie_c
     assert [e["kind"] for e in body["events"]] == ["registered"]
     assert body["events"][0]["text"].startswith("Claim registered: invoice F-1001")
     assert body["letters"] == []
+    assert body["joined_existing_case"] is False
+    assert [i["invoice_number"] for i in body["invoices"]] == ["F-1001"]
     assert claim.creditor == alice_co
     assert claim.source == Claim.Source.API
     assert not Claim.objects.for_creditor(charlie_co).exists()
+
+
+# --- one case per debtor ------------------------------------------------------------------------
+
+
+def test_an_invoice_for_a_debtor_with_an_open_case_joins_it(client, alice_key):
+    first = post(client, alice_key, claim_body()).json()
+
+    response = post(client, alice_key, claim_body(invoice_number="F-1002", amount="100.00",
+                                                   due_date=(timezone.localdate() - timedelta(
+                                                       days=20)).isoformat()))
+
+    assert response.status_code == 201, response.content  # the contract's code, either way
+    body = response.json()
+    assert body["joined_existing_case"] is True
+    assert (body["id"], body["case_number"], body["ocr"]) == (
+        first["id"], first["case_number"], first["ocr"])
+    # The case's first invoice stays its invoice_number; every invoice is in invoices.
+    assert body["invoice_number"] == "F-1001"
+    assert [i["invoice_number"] for i in body["invoices"]] == ["F-1001", "F-1002"]
+    assert body["balance"]["capital"] == "1334.50"
+    assert [e["kind"] for e in body["events"]] == ["registered", "invoice_added"]
+    assert "F-1002" in body["events"][1]["text"]
+    assert Claim.objects.count() == 1 and Invoice.objects.count() == 2
+
+
+def test_after_the_collection_demand_an_invoice_opens_a_new_case(client, alice_key):
+    first = post(client, alice_key, claim_body()).json()
+    Claim.objects.filter(pk=first["id"]).update(status="demand_sent")
+
+    body = post(client, alice_key, claim_body(invoice_number="F-1002")).json()
+
+    assert body["joined_existing_case"] is False and body["id"] != first["id"]
+    assert [e["kind"] for e in body["events"]] == ["registered"]
+
+
+def test_another_creditors_case_for_the_same_debtor_is_never_joined(client, alice_key,
+                                                                     charlie_key):
+    alices = post(client, alice_key, claim_body()).json()
+
+    charlies = post(client, charlie_key, claim_body(invoice_number="C-1")).json()
+
+    assert charlies["joined_existing_case"] is False and charlies["id"] != alices["id"]
+    assert [i["invoice_number"] for i in client.get(
+        f"{URL}/{alices['id']}", HTTP_AUTHORIZATION=f"Bearer {alice_key}").json()[
+        "invoices"]] == ["F-1001"]
+
+
+def test_the_openapi_document_says_an_invoice_may_join_a_case(client, db):
+    document = client.get("/api/openapi.json").json()
+    created = document["paths"]["/api/v1/claims"]["post"]["responses"]
+    assert set(created) >= {"201"} and "200" not in created
+    schema = created["201"]["content"]["application/json"]["schema"]["$ref"].split("/")[-1]
+    fields = document["components"]["schemas"][schema]["properties"]
+    assert "debtor's open case" in fields["joined_existing_case"]["description"]
+    assert "invoices" in fields
 
 
 def test_speaks_english_whatever_the_client_prefers(client, alice_key):

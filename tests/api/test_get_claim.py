@@ -23,7 +23,8 @@ def test_returns_the_claim(client, alice_claim, alice_key):
     assert response.status_code == 200
     body = response.json()
     assert set(body) == {"id", "case_number", "ocr", "status", "debtor", "invoice_number",
-                         "due_date", "registered_on", "balance", "events", "letters"}
+                         "due_date", "registered_on", "invoices", "balance", "events",
+                         "letters"}
     assert body["id"] == alice_claim.pk
     assert body["case_number"] == alice_claim.case_number
     assert body["ocr"] == alice_claim.ocr
@@ -35,6 +36,11 @@ def test_returns_the_claim(client, alice_claim, alice_key):
     }
     assert body["invoice_number"] == "F-1001"
     assert body["registered_on"] == timezone.localdate().isoformat()
+    today = timezone.localdate()
+    assert body["invoices"] == [{
+        "invoice_number": "F-1001", "invoice_date": (today - timedelta(days=40)).isoformat(),
+        "due_date": (today - timedelta(days=10)).isoformat(), "amount": "1234.50",
+        "description": "Målning av staket"}]
     assert body["letters"] == []
     assert body["events"] == [{
         "date": timezone.localdate().isoformat(), "kind": "registered",
@@ -57,6 +63,8 @@ def test_outstanding_is_capital_plus_interest_plus_fees_minus_paid(client, alice
     for kind, amount in ((LedgerEntry.Kind.INTEREST, 1205), (LedgerEntry.Kind.FEE, 6000)):
         LedgerEntry.objects.create(claim=alice_claim, kind=kind, amount_ore=amount,
                                    booked_on=today, key=f"test:{kind}")
+    # 12.05 kr of interest is booked already: more than the interest to yesterday, so the
+    # payment books none.
     claim_report_direct_payment(claim=alice_claim, amount_ore=23450,
                                 paid_on=today - timedelta(days=1), today=today)
 
@@ -89,3 +97,22 @@ def test_an_id_that_is_not_a_claim_id_is_a_422(client, alice_key, claim_id):
     body = response.json()
     assert body["error"] == "validation_error"
     assert list(body["fields"]) == ["id"]
+
+
+def test_the_balance_shows_the_interest_booked_with_a_step(client, alice_co, alice_key):
+    """Interest is a ledger row, booked with each step: the balance is the ledger's."""
+    from claims.collection import collection_tick
+    from claims.selectors import claim_statement
+    from ekrav.money import ore_to_str
+
+    claim = register(alice_co)
+    day = claim.next_action_on  # the reminder's day
+    collection_tick(day=day)
+    owed, _problem = claim_statement(claim, as_of=day)
+
+    balance = get(client, alice_key, claim.pk).json()["balance"]
+
+    assert owed.interest_accrued_ore > 0
+    assert balance["interest"] == ore_to_str(owed.interest_accrued_ore)
+    assert balance["fees"] == "60.00"  # the reminder fee, agreed
+    assert balance["outstanding"] == ore_to_str(owed.total_owed_ore)

@@ -6,8 +6,10 @@ import pytest
 from django.utils import timezone
 
 import claims.api
+from claims.selectors import claim_balance
 from claims.services import claim_report_direct_payment, claim_withdraw
-from tests.conftest import register
+from ekrav.money import ore_to_str
+from tests.conftest import another_debtor, register
 
 URL = "/api/v1/claims"
 
@@ -21,7 +23,9 @@ def get(client, key, **params):
 
 
 def register_many(creditor, n, start=1):
-    return [register(creditor, invoice_number=f"F-{i}") for i in range(start, start + n)]
+    """n claims: n debtors, since one debtor's invoices would join one case."""
+    return [register(creditor, invoice_number=f"F-{i}", **another_debtor(i))
+            for i in range(start, start + n)]
 
 
 def test_lists_only_the_keys_creditors_claims(client, alice_co, alice_key, charlie_co):
@@ -53,7 +57,10 @@ def test_balances_are_per_claim(client, alice_co, alice_key):
     items = {i["id"]: i for i in get(client, alice_key).json()["items"]}
 
     assert items[first.pk]["balance"]["paid"] == "100.00"
-    assert items[first.pk]["balance"]["outstanding"] == "1134.50"
+    # The payment booked the interest up to its day (ten days at 10 % on 1 234,50 kr).
+    interest = claim_balance(first).interest
+    assert interest > 0 and items[first.pk]["balance"]["interest"] == ore_to_str(interest)
+    assert items[first.pk]["balance"]["outstanding"] == ore_to_str(113450 + interest)
     assert items[second.pk]["balance"]["paid"] == "0.00"
 
 

@@ -1,13 +1,15 @@
 """POST /api/v1/claims/{id}/payments: a payment the debtor made directly to the creditor."""
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.utils import timezone
 
 from claims.models import Claim, LedgerEntry, Status
+from claims.selectors import claim_statement
 from claims.services import claim_withdraw
+from ekrav.money import ore_to_str
 
 
 def pay(client, key, claim_id, body):
@@ -28,6 +30,12 @@ def assert_invalid(response, field):
     return body["fields"][field][0]
 
 
+def interest_to(claim, paid_on):
+    """The interest accrued up to the payment day (the statement's), booked with the payment."""
+    owed, _problem = claim_statement(claim, as_of=date.fromisoformat(paid_on))
+    return owed.interest_accrued_ore
+
+
 def test_a_partial_payment_is_booked(client, alice_claim, alice_key):
     response = pay(client, alice_key, alice_claim.pk, {"amount": "234.50", "paid_on": yesterday()})
 
@@ -35,7 +43,9 @@ def test_a_partial_payment_is_booked(client, alice_claim, alice_key):
     body = response.json()
     assert body["status"] == "registered"
     assert body["balance"]["paid"] == "234.50"
-    assert body["balance"]["outstanding"] == "1000.00"
+    interest = interest_to(alice_claim, yesterday())
+    assert interest > 0 and body["balance"]["interest"] == ore_to_str(interest)
+    assert body["balance"]["outstanding"] == ore_to_str(100000 + interest)
     assert body["events"][-1]["kind"] == "direct_payment"
     assert body["events"][-1]["text"] == (
         f"The creditor reported a direct payment of SEK\u00a0234.50 paid on {yesterday()}.")
@@ -46,19 +56,27 @@ def test_a_partial_payment_is_booked(client, alice_claim, alice_key):
 
 def test_paying_in_full_makes_the_claim_paid(client, alice_claim, alice_key):
     pay(client, alice_key, alice_claim.pk, {"amount": 234.5, "paid_on": yesterday()})
+    # The capital alone is not all that is owed: the interest to the payment day is too.
+    rest = 100000 + interest_to(alice_claim, yesterday())
+    assert pay(client, alice_key, alice_claim.pk,
+               {"amount": "1000.00", "paid_on": yesterday()}).json()["status"] == "registered"
 
-    response = pay(client, alice_key, alice_claim.pk, {"amount": 1000, "paid_on": yesterday()})
+    response = pay(client, alice_key, alice_claim.pk,
+                   {"amount": ore_to_str(rest - 100000), "paid_on": yesterday()})
 
     assert response.status_code == 201
     body = response.json()
     assert body["status"] == "paid"
     assert body["balance"]["outstanding"] == "0.00"
+    assert body["balance"]["interest"] == ore_to_str(interest_to(alice_claim, yesterday()))
     assert [e["kind"] for e in body["events"]][-2:] == ["direct_payment", "paid"]
     assert Claim.objects.get(pk=alice_claim.pk).status == Status.PAID
 
 
 def test_more_than_outstanding_is_refused(client, alice_claim, alice_key):
-    response = pay(client, alice_key, alice_claim.pk, {"amount": "1234.51", "paid_on": yesterday()})
+    owed = 123450 + interest_to(alice_claim, yesterday())
+    response = pay(client, alice_key, alice_claim.pk,
+                   {"amount": ore_to_str(owed + 1), "paid_on": yesterday()})
 
     assert "outstanding" in assert_invalid(response, "amount")
     assert not LedgerEntry.objects.filter(kind=LedgerEntry.Kind.DIRECT_PAYMENT).exists()

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
 from ekrav.wsgi import application
-from tests.conftest import register
+from tests.conftest import another_debtor, register
 
 # What the contract promises. Not negative_data_rejection: unknown query parameters and body
 # fields are ignored on purpose (integrations send extra data), and it misreads the injected key.
@@ -42,7 +42,7 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 def alice_claims(alice_co, charlie_co):
     """Two of alice's claims the fuzzer can hit (one gets withdrawn or paid along the way),
     and one of charlie's, which must stay a 404."""
-    return ([register(alice_co, invoice_number=f"F-{n}") for n in (1, 2)],
+    return ([register(alice_co, invoice_number=f"F-{n}", **another_debtor(n)) for n in (1, 2)],
             register(charlie_co, invoice_number="C-1"))
 
 

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from claims.collection import collect_until, collection_tick
 from claims.models import Claim, Event, LedgerEntry, Status, Step, TickRun
 from claims.registration import parse_registration
-from claims.selectors import claim_balance
+from claims.selectors import claim_balance, claim_statement
 from claims.services import claim_register, claim_report_direct_payment, claim_withdraw
 from tests.conftest import registration_data
 
@@ -53,7 +53,11 @@ def test_reminder_demand_and_decision_for_a_person(alice_co):
     claim.refresh_from_db()
     assert claim.status == Status.AWAITING_DECISION and claim.next_action_on is None
     assert fees(claim) == [("fee:collection_fee", 18000), ("fee:reminder_fee", 6000)]
-    assert claim_balance(claim).outstanding == 123450 + 6000 + 18000
+    # Interest is booked with each step: the last booking is the interest to the decision day.
+    owed, _problem = claim_statement(claim, as_of=date(2026, 5, 11))
+    balance = claim_balance(claim)
+    assert balance.interest == owed.interest_accrued_ore > 0
+    assert balance.outstanding == 123450 + 6000 + 18000 + balance.interest == owed.total_owed_ore
     assert "1981:739" in claim.ledger.get(key="fee:reminder_fee").legal_basis
 
 
@@ -84,7 +88,8 @@ def test_full_payment_stops_the_next_step_and_partial_does_not(alice_co):
     paid = register_on(alice_co, invoice_number="P-1")
     partial = register_on(alice_co, invoice_number="P-2", debtor_identity_number="811288-9863")
     collect_until(until=date(2026, 4, 7))
-    claim_report_direct_payment(claim=paid, amount_ore=claim_balance(paid).outstanding,
+    owed, _problem = claim_statement(paid, as_of=date(2026, 4, 10))  # interest included
+    claim_report_direct_payment(claim=paid, amount_ore=owed.total_owed_ore,
                                 paid_on=date(2026, 4, 10), today=date(2026, 4, 10))
     claim_report_direct_payment(claim=partial, amount_ore=10000, paid_on=date(2026, 4, 10),
                                 today=date(2026, 4, 10))

@@ -14,7 +14,7 @@ from claims import collection
 from claims.models import LedgerEntry, Status, Step
 from claims.registration import parse_registration
 from claims.services import claim_register_many
-from tests.conftest import registration_data
+from tests.conftest import another_debtor, registration_data
 
 DAY = date(2026, 4, 7)  # the first bank day after Skärtorsdag 2026
 CLAIMS = 240
@@ -28,7 +28,8 @@ def registrations(n):
     for i in range(n):
         reg, errors = parse_registration(
             registration_data(invoice_number=f"C-{i}", invoice_date="2026-02-01",
-                              due_date="2026-03-01"), today=date(2026, 4, 2))
+                              due_date="2026-03-01", **another_debtor(i + 1)),
+            today=date(2026, 4, 2))
         assert not errors
         out.append(reg)
     return out
@@ -60,6 +61,7 @@ def test_two_concurrent_ticks_take_each_step_once(alice_co, monkeypatch):
     assert sum(r.steps_taken for r in results) == CLAIMS
     assert Step.objects.filter(kind="reminder").count() == CLAIMS
     assert LedgerEntry.objects.filter(key="fee:reminder_fee").count() == CLAIMS
+    assert LedgerEntry.objects.filter(key=f"interest:{DAY.isoformat()}").count() == CLAIMS
     assert set(alice_co.claims.values_list("status", flat=True)) == {Status.REMINDER_SENT}
     # Both workers did part of the work (otherwise this test would prove nothing).
     assert all(r.steps_taken > 0 for r in results), [r.steps_taken for r in results]

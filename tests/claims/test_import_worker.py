@@ -15,11 +15,11 @@ from claims.csv_import import render_csv
 from claims.imports import claim_import_confirm, claim_import_preview
 from claims.models import Claim, ClaimImport
 from ekrav.celery import app as celery_app
-from tests.conftest import registration_data
+from tests.conftest import another_debtor, registration_data
 
 
-def csv_row(number):
-    data = registration_data(invoice_number=number)
+def csv_row(number, **debtor):
+    data = registration_data(invoice_number=number, **debtor)
     return {**data, "reminder_fee_agreed": "ja"}
 
 
@@ -28,7 +28,8 @@ def test_a_confirmed_import_is_run_by_a_worker(alice_co, alice):
     broker = settings.CELERY_BROKER_URL.split(":")[0]
     assert broker == ("redis" if settings.REDIS_URL else "filesystem")
     imp = claim_import_preview(creditor=alice_co, user=alice, filename="f.csv",
-                               data=render_csv([csv_row("W-1"), csv_row("W-2")]).encode(),
+                               data=render_csv([csv_row("W-1"),
+                                                 csv_row("W-2", **another_debtor(1))]).encode(),
                                today=timezone.localdate())
     with start_worker(celery_app, pool="solo", perform_ping_check=False,
                       shutdown_timeout=30):

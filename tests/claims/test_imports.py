@@ -18,11 +18,11 @@ from claims.imports import (
     claim_import_run,
     claim_import_same_file_done,
 )
-from claims.models import Claim, ClaimImport, Invoice
+from claims.models import Claim, ClaimImport, Invoice, Status
 from claims.tasks import claim_import_run_task
 from debtors.models import Debtor
 from ekrav.celery import app as celery_app
-from tests.conftest import register, registration_data
+from tests.conftest import another_debtor, register, registration_data
 
 pytestmark = pytest.mark.django_db
 
@@ -224,7 +224,8 @@ def test_confirm_without_valid_rows_is_refused(alice_co, alice):
 
 
 def test_running_twice_creates_nothing_twice(alice_co, alice, django_capture_on_commit_callbacks):
-    imp = preview(alice_co, alice, row(invoice_number="F-1"), row(invoice_number="F-2"))
+    imp = preview(alice_co, alice, row(invoice_number="F-1"),
+                  row(invoice_number="F-2", **another_debtor(1)))
     first = confirm_and_run(imp, django_capture_on_commit_callbacks)
     second = claim_import_run(import_id=imp.pk, today=today())
     assert Claim.objects.count() == 2 and Invoice.objects.count() == 2
@@ -267,6 +268,37 @@ def test_a_failure_mid_run_creates_nothing(alice_co, alice, monkeypatch,
     # A failed import stays failed: running it again does not half-do it now.
     assert claim_import_run(import_id=imp.pk, today=today()).state == ClaimImport.State.FAILED
     assert not Claim.objects.exists()
+
+
+def test_rows_of_one_debtor_make_one_case_and_the_report_says_which(
+        alice_co, alice, django_capture_on_commit_callbacks):
+    imp = preview(alice_co, alice, row(invoice_number="F-1"),
+                  row(invoice_number="F-2", **another_debtor(1)),
+                  row(invoice_number="F-3", debtor_street="Ny gata 3"))
+    done = confirm_and_run(imp, django_capture_on_commit_callbacks)
+    dans, others = Claim.objects.for_creditor(alice_co).order_by("id")
+    assert sorted(dans.invoices.values_list("invoice_number", flat=True)) == ["F-1", "F-3"]
+    assert [(c["line"], c["invoice_number"], c["case_number"], c["case"])
+            for c in done.report["created"]] == [
+        (2, "F-1", dans.case_number, "opened"), (3, "F-2", others.case_number, "opened"),
+        (4, "F-3", dans.case_number, "joined")]
+    assert done.created_count == 3  # invoices registered, in two cases
+    assert [e.kind for e in dans.events.all()] == ["registered", "invoice_added"]
+    assert dans.debtor.street == "Ny gata 3"
+
+
+def test_a_row_joins_the_debtors_open_case_but_not_one_past_its_demand(
+        alice_co, alice, django_capture_on_commit_callbacks):
+    open_case = register(alice_co, invoice_number="F-0")
+    past_demand = register(alice_co, invoice_number="F-9", **another_debtor(1))
+    Claim.objects.filter(pk=past_demand.pk).update(status=Status.DEMAND_SENT)
+    imp = preview(alice_co, alice, row(invoice_number="F-1"),
+                  row(invoice_number="F-2", **another_debtor(1)))
+    done = confirm_and_run(imp, django_capture_on_commit_callbacks)
+    [joined, opened] = done.report["created"]
+    assert (joined["claim_id"], joined["case"]) == (open_case.pk, "joined")
+    assert opened["case"] == "opened" and opened["claim_id"] not in (past_demand.pk,
+                                                                     open_case.pk)
 
 
 def test_a_row_registered_meanwhile_is_reported_and_the_others_created(

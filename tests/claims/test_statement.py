@@ -12,9 +12,10 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from claims.interest import CapitalChange, ReferenceRate, interest_ore
+from claims.interest import CapitalChange, ReferenceRate, interest_lines, interest_ore
 from claims.statement import (
-    Allocation, AllocationOrder, Charge, InvoiceCapital, Payment, Statement, statement,
+    Allocation, AllocationOrder, Charge, InvoiceCapital, Payment, RateTable, Statement,
+    interest_legal_basis, interest_to_book, owed, statement,
 )
 
 from claims.law_seed import RATES as SEEDED_RATES
@@ -525,3 +526,72 @@ def test_interest_off_is_the_claim_without_interest(claim):
     assert result.interest_lines == () and result.interest_owed_ore == 0
     assert all(row.interest_ore == 0 for row in result.allocations)
     assert result.total_owed_ore == result.capital_ore + result.costs_owed_ore
+
+
+# --- the prepared rate table and interest booking (the tick's) ------------------------------
+
+
+@given(days_between(), days_between(), st.integers(0, 25_000_000_00),
+       st.sampled_from([Decimal("8"), Decimal("9.5"), Decimal("0")]))
+def test_a_prepared_table_itemises_exactly_as_interest_lines(first, through, capital, margin):
+    table = RateTable(DOMAIN_TABLE)
+    for _again in range(2):  # computed once, then from the table's memory: the same lines
+        assert table.lines(first, through, capital, margin) == interest_lines(
+            start=first, end=through, capital=[CapitalChange(first, capital)],
+            rates=DOMAIN_TABLE, margin=margin)
+
+
+@given(days_between(), days_between(), st.integers(0, 25_000_000_00))
+def test_a_prepared_tables_interest_is_the_sum_of_its_lines(first, through, capital):
+    table = RateTable(DOMAIN_TABLE)
+    assert table.interest_ore(first, through, capital, Decimal("8")) == sum(
+        line.amount_ore for line in table.lines(first, through, capital, Decimal("8")))
+
+
+@given(claims(), st.booleans())
+def test_what_is_owed_is_the_statements_with_or_without_payments(claim, without_payments):
+    if without_payments:
+        claim = {**claim, "payments": []}
+    full = statement(**claim)
+    owes = owed(**{**claim, "rates": RateTable(DOMAIN_TABLE)})
+    assert (owes.as_of, owes.total_ore, owes.interest_accrued_ore) == (
+        claim["as_of"], full.total_owed_ore, full.interest_accrued_ore)
+
+
+@given(claims())
+def test_one_prepared_table_for_many_statements_changes_nothing(claim):
+    shared = RateTable(DOMAIN_TABLE)
+    assert statement(**{**claim, "rates": shared}) == statement(**claim)
+    assert statement(**{**claim, "rates": shared}) == statement(**claim)
+
+
+def test_a_prepared_table_says_when_a_day_has_no_rate():
+    table = RateTable(DOMAIN_TABLE[3:])
+    with pytest.raises(ValueError, match="no reference rate in force on 2019-07-01"):
+        statement(invoices=[InvoiceCapital(1, date(2019, 6, 30), 100)], charges=[], payments=[],
+                  as_of=date(2020, 1, 1), rates=table)
+
+
+@pytest.mark.parametrize("booked, expected", [(0, 8493), (8000, 493), (8493, 0), (9000, 0)])
+def test_interest_to_book_is_what_the_ledger_lacks_never_negative(booked, expected):
+    accrued = state([TEN_THOUSAND], date(2025, 8, 31))  # 8493 öre accrued (worked above)
+    assert interest_to_book(accrued, booked) == expected
+
+
+def test_interest_has_its_legal_basis_in_swedish():
+    assert interest_legal_basis(date(2026, 3, 3)) == (
+        "Dröjsmålsränta t.o.m. 2026-03-03, 3 och 6 §§ räntelagen (1975:635)")
+
+
+@given(claims(), st.integers(1, 60))
+def test_booking_at_each_step_day_adds_up_to_the_statement(claim, step):
+    """The tick books, each step day, the accrued interest less what is booked: since a later
+    day never has less interest, the ledger then holds exactly the last day's statement's."""
+    claim = {**claim, "interest_enabled": True}
+    first = min(row.due_date for row in claim["invoices"])
+    assume(first <= claim["as_of"])
+    days = [first + n * step * ONE_DAY for n in range((claim["as_of"] - first).days // step + 1)]
+    booked = 0
+    for day in days:
+        booked += interest_to_book(statement(**{**claim, "as_of": day}), booked)
+    assert booked == statement(**{**claim, "as_of": days[-1]}).interest_accrued_ore

@@ -10,7 +10,9 @@ from django.utils import timezone
 from pypdf import PdfWriter
 
 from claims.models import Claim, Invoice, Status
-from tests.conftest import register, registration_data
+from claims.selectors import claim_statement
+from ekrav.money import ore_to_str
+from tests.conftest import another_debtor, register, registration_data
 
 pytestmark = pytest.mark.django_db
 
@@ -90,9 +92,9 @@ def test_foreign_debtors_are_refused_with_a_reason(alice_client):
 
 
 def test_list_filters_searches_and_paginates(alice_client, alice_co):
-    for i in range(30):
-        register(alice_co, invoice_number=f"F-{i:03d}", debtor_identity_number="556036-0793",
-                 debtor_kind="company", debtor_name="Byggbolaget AB")
+    for i in range(30):  # 30 debtors: one debtor's invoices would join one case
+        register(alice_co, invoice_number=f"F-{i:03d}",
+                 **{**another_debtor(i + 1), "debtor_name": "Bygg Bengtsson"})
     target = register(alice_co, invoice_number="X-777", debtor_name="Zlatan Zäta",
                       debtor_identity_number="811288-9863")
     Claim.objects.filter(pk=target.pk).update(status=Status.WITHDRAWN)
@@ -110,11 +112,12 @@ def test_list_filters_searches_and_paginates(alice_client, alice_co):
 def test_list_query_count_does_not_grow_with_claims(alice_client, alice_co,
                                                    django_assert_max_num_queries):
     for i in range(3):
-        register(alice_co, invoice_number=f"A-{i}")
+        register(alice_co, invoice_number=f"A-{i}", **another_debtor(i + 1))
     with django_assert_max_num_queries(16) as few:
         alice_client.get("/")
     for i in range(20):
-        register(alice_co, invoice_number=f"B-{i}")
+        register(alice_co, invoice_number=f"B-{i}", **another_debtor(i + 10))
+    assert Claim.objects.count() == 23
     with django_assert_max_num_queries(len(few.captured_queries)):
         alice_client.get("/")
 
@@ -134,9 +137,16 @@ def test_report_a_direct_payment(alice_client, alice_claim):
     response = alice_client.post(f"/arenden/{alice_claim.pk}/betalning/",
                                  {"amount": "5000", "paid_on": today})
     assert response.status_code == 400  # more than is owed: said, and nothing booked
-    assert alice_claim.ledger.count() == 2
+    # Capital, the payment and the interest to its day.
+    assert alice_claim.ledger.count() == 3
     alice_client.post(f"/arenden/{alice_claim.pk}/betalning/", {"amount": "1000",
                                                                  "paid_on": today})
+    alice_claim.refresh_from_db()
+    assert alice_claim.status == Status.REGISTERED  # the interest is still owed
+    owed, _problem = claim_statement(alice_claim, as_of=timezone.localdate())
+    assert 0 < owed.total_owed_ore == owed.interest_owed_ore + owed.capital_ore < 1000
+    alice_client.post(f"/arenden/{alice_claim.pk}/betalning/",
+                      {"amount": ore_to_str(owed.total_owed_ore), "paid_on": today})
     alice_claim.refresh_from_db()
     assert alice_claim.status == Status.PAID
 

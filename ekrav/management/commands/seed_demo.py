@@ -1,9 +1,14 @@
 """Demo data for the embedded default: a case handler, a demo creditor user with two companies,
 and a dozen claims in different states, all written through the services.
 
-Idempotent: users and companies are looked up by e-mail and organisationsnummer, claims by
-invoice number, so a second run changes nothing. Each claim and what happens to it (withdrawn,
-paid) is one transaction, so an interrupted run leaves no half-made claim behind.
+The demo is played in date order: each invoice is registered on its day in the past, the
+collection tick runs up to each day before anything happens on it, and payments and
+withdrawals are reported on their days. So an invoice joins its debtor's open case exactly
+when it would have in real life (before the case's collection demand), and a payment in full
+is what the debtor owed on its day, interest and fees included.
+
+Idempotent: users and companies are looked up by e-mail and organisationsnummer, invoices by
+invoice number, so a second run changes nothing. The whole run is one transaction.
 Identity numbers are made up with valid check digits; they are not real people or companies.
 """
 
@@ -20,8 +25,8 @@ from django.utils import timezone
 from claims.collection import collect_until
 from claims.models import Invoice
 from claims.registration import parse_registration
-from claims.selectors import claim_balance
-from claims.services import claim_register, claim_report_direct_payment, claim_withdraw
+from claims.selectors import claim_statement
+from claims.services import claim_report_direct_payment, claim_withdraw, invoice_register
 from creditors.models import ApiKey, Creditor
 from creditors.onboarding import parse_onboarding
 from creditors.services import api_key_create, creditor_onboard
@@ -124,6 +129,7 @@ class DemoClaim:
     paid_days_ago: int = 0
     # Registered in the past, so that the tick up to today shows every stage of collection.
     registered_days_ago: int = 0
+    withdrawn_days_ago: int = 0
 
 
 DEMO_CLAIMS = [
@@ -140,6 +146,7 @@ DEMO_CLAIMS = [
               registered_days_ago=15),
     DemoClaim("DEMO-1007", "kontor", 60, 30, "48750.00", "Kontorsombyggnad",
               paid="20000.00", paid_days_ago=7, registered_days_ago=28),
+    # Registered while DEMO-1007's case waits for its collection demand: it joins that case.
     DemoClaim("DEMO-1008", "kontor", 45, 15, "6125.00", "Montering av hyllsystem",
               registered_days_ago=12),
     DemoClaim("DEMO-1009", "akeri", 90, 60, "9980.00", "Reparation av lastkaj",
@@ -147,7 +154,10 @@ DEMO_CLAIMS = [
     DemoClaim("DEMO-1010", "cafe", 30, 2, "2340.00", "Ny bardisk"),
     DemoClaim("DEMO-1011", "akeri", 130, 100, "15600.00", "Byte av garageport",
               registered_days_ago=50),
+    # Erik's first case has had its collection demand: this invoice opens a new case.
     DemoClaim("DEMO-1012", "erik", 20, 1, "560.00", "Materialtillägg", reminder_fee_agreed=False),
+    # Joins DEMO-1010's case, registered the same day: one reminder for both.
+    DemoClaim("DEMO-1013", "cafe", 25, 3, "1150.00", "Kaffemaskin, installation"),
 ]
 SECOND_COMPANY_CLAIMS = [
     DemoClaim("HB-2001", "karin", 50, 20, "1950.00", "Fönsterputs, kvartal 3",
@@ -176,18 +186,13 @@ class Command(BaseCommand):
         demo = self._user(DEMO_EMAIL, DEMO_PASSWORD, staff=False)
         demo_co = self._creditor(DEMO_COMPANY, signatory=demo, today=today)
         second_co = self._creditor(SECOND_COMPANY, signatory=demo, today=today)
-        new = [(claim, spec) for creditor, specs in ((demo_co, DEMO_CLAIMS),
-                                                      (second_co, SECOND_COMPANY_CLAIMS))
-               for spec in specs
-               if (claim := self._claim(creditor, spec, demo, today)) is not None]
-        # Collection up to today moves the claims registered in the past through their steps;
-        # payments and withdrawals come after, as they would in real life.
-        collect_until(until=today)
-        for claim, spec in new:
-            self._afterwards(claim, spec, demo, today)
-        self.stdout.write(f"Demo claims: {len(new)} created, "
-                          f"{len(DEMO_CLAIMS) + len(SECOND_COMPANY_CLAIMS) - len(new)} "
-                          "already there.")
+        specs = [(creditor, spec) for creditor, specs in ((demo_co, DEMO_CLAIMS),
+                                                          (second_co, SECOND_COMPANY_CLAIMS))
+                 for spec in specs]
+        new = self._play(specs, demo, today)
+        self.stdout.write(f"Demo invoices: {len(new)} created "
+                          f"(in {len({claim.pk for claim, _spec in new})} cases), "
+                          f"{len(specs) - len(new)} already there.")
         self._api_key(demo_co, demo)
         self.stdout.write(f"Case handler (staff, /admin/): {staff.email} / {STAFF_PASSWORD}")
         self.stdout.write(f"Demo creditor user:            {demo.email} / {DEMO_PASSWORD}")
@@ -216,35 +221,66 @@ class Command(BaseCommand):
         self.stdout.write(f"Created creditor {creditor.name}.")
         return creditor
 
-    @transaction.atomic
-    def _claim(self, creditor, spec: DemoClaim, user, today):
-        if Invoice.objects.filter(creditor=creditor,
-                                  invoice_number=spec.invoice_number).exists():
-            return None
-        today = today - timedelta(days=spec.registered_days_ago)
+    def _play(self, specs, user, today) -> list:
+        """Register, pay and withdraw each on its day, the tick run up to that day first;
+        then the tick up to today. Returns ``(case, spec)`` of each invoice created."""
+        new, actions = [], []
+        for order, (creditor, spec) in enumerate(specs):
+            if Invoice.objects.filter(creditor=creditor,
+                                      invoice_number=spec.invoice_number).exists():
+                continue  # seeded before, with all that happened to it
+            actions.append((spec.registered_days_ago, 0, order, "register", creditor, spec))
+            if spec.paid:
+                actions.append((spec.paid_days_ago, 1, order, "pay", creditor, spec))
+            if spec.withdraw_reason:
+                actions.append((spec.withdrawn_days_ago, 1, order, "withdraw", creditor, spec))
+        cases = {}
+        # Oldest first; on one day registrations before payments, each in the lists' order.
+        for days_ago, _when, _order, action, creditor, spec in sorted(
+                actions, key=lambda a: (-a[0], *a[1:3])):
+            day = today - timedelta(days=days_ago)
+            collect_until(until=day)
+            if action == "register":
+                cases[spec.invoice_number] = self._register(creditor, spec, user, day)
+                new.append((cases[spec.invoice_number], spec))
+            elif action == "pay":
+                self._pay(cases[spec.invoice_number], spec, user, day)
+            else:
+                claim_withdraw(claim=cases[spec.invoice_number], reason=spec.withdraw_reason,
+                               today=day, user=user)
+        collect_until(until=today)
+        return new
+
+    def _register(self, creditor, spec: DemoClaim, user, day):
         data = {
             **DEBTORS[spec.debtor], "invoice_number": spec.invoice_number,
-            "invoice_date": today - timedelta(days=spec.invoice_days_ago),
-            "due_date": today - timedelta(days=spec.due_days_ago), "amount": spec.amount,
-            "description": spec.description, "reminder_fee_agreed": spec.reminder_fee_agreed,
+            "invoice_date": day - timedelta(days=spec.invoice_days_ago),
+            "due_date": day - timedelta(days=spec.due_days_ago),
+            "amount": spec.amount, "description": spec.description,
+            "reminder_fee_agreed": spec.reminder_fee_agreed,
         }
-        registration, errors = parse_registration(data, today=today)
+        registration, errors = parse_registration(data, today=day)
         if errors:
             raise CommandError(f"demo claim {spec.invoice_number} is invalid: {errors}")
-        return claim_register(creditor=creditor, registration=registration, today=today,
-                              user=user)
+        registered = invoice_register(creditor=creditor, registration=registration, today=day,
+                                      user=user)
+        if registered.joined:
+            self.stdout.write(f"  {spec.invoice_number}: joined case "
+                              f"{registered.claim.case_number}.")
+        return registered.claim
 
-    @transaction.atomic
-    def _afterwards(self, claim, spec: DemoClaim, user, today) -> None:
-        if spec.withdraw_reason:
-            claim_withdraw(claim=claim, reason=spec.withdraw_reason, today=today, user=user)
-        if spec.paid:
-            amount = (claim_balance(claim).outstanding if spec.paid == "full"
-                      else parse_sek(spec.paid))
-            claim_report_direct_payment(claim=claim, amount_ore=amount,
-                                        paid_on=today - timedelta(days=spec.paid_days_ago),
-                                        today=today, user=user)
-            self.stdout.write(f"  {spec.invoice_number}: direct payment {format_sek(amount)}.")
+    def _pay(self, claim, spec: DemoClaim, user, day) -> None:
+        if spec.paid == "full":
+            # What the debtor owed that day: capital, fees and interest to the day.
+            owed, problem = claim_statement(claim, as_of=day)
+            if owed is None:
+                raise CommandError(f"demo claim {spec.invoice_number}: {problem}")
+            amount = owed.total_owed_ore
+        else:
+            amount = parse_sek(spec.paid)
+        claim_report_direct_payment(claim=claim, amount_ore=amount, paid_on=day, today=day,
+                                    user=user)
+        self.stdout.write(f"  {spec.invoice_number}: direct payment {format_sek(amount)}.")
 
     def _api_key(self, creditor, user):
         if ApiKey.objects.filter(creditor=creditor, name=API_KEY_NAME,
