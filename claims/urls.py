@@ -6,6 +6,7 @@ app_name = "claims"
 urlpatterns = [
     path("", views.overview, name="overview"),
     path("arenden/nytt/", views.claim_new, name="new"),
+    path("arenden/nytt/plan/", views.claim_plan_preview, name="plan_preview"),
     path("arenden/<int:claim_id>/", views.claim_detail, name="detail"),
     path("arenden/<int:claim_id>/aterkalla/", views.claim_withdraw_view, name="withdraw"),
     path("arenden/<int:claim_id>/betalning/", views.claim_payment_view, name="payment"),

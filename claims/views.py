@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Count
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,7 +11,8 @@ from django.views.decorators.http import require_POST
 from claims.forms import ClaimFilterForm, ClaimForm, DirectPaymentForm, WithdrawForm
 from claims.models import Claim, Invoice, Status
 from claims.collection import ACTIVE
-from claims.engine import planned_steps
+from claims.engine import REGISTERED, Snapshot, planned_steps
+from claims.registration import parse_bool, parse_date, parse_registration
 from claims.selectors import (
     balances_for,
     claim_balance,
@@ -19,7 +21,10 @@ from claims.selectors import (
     claim_snapshots,
     claim_statement,
     fee_caps_on,
+    policy_of,
+    reference_rates,
 )
+from claims.statement import Charge, InvoiceCapital, statement as statement_as_of
 from claims.services import (
     ClaimError,
     claim_register,
@@ -27,6 +32,7 @@ from claims.services import (
     claim_withdraw,
 )
 from creditors.decorators import creditor_required
+from letters.selectors import letters_of  # the portal shows what the letters room sent
 from ekrav.money import MoneyError, parse_sek
 
 PAGE_SIZE = 25
@@ -77,7 +83,76 @@ def claim_new(request):
             messages.success(request, _("Case %(case)s is registered. The reminder goes out on "
                                         "the next bank day.") % {"case": claim.case_number})
             return redirect("claims:detail", claim_id=claim.pk)
-    return render(request, "claims/claim_new.html", {"form": form})
+    return render(request, "claims/claim_new.html", {
+        "form": form, "plan": _plan_preview(request.creditor, form)})
+
+
+# Outside ATOMIC_REQUESTS: it only reads, and on SQLite every atomic request begins IMMEDIATE,
+# taking the write lock, for a request sent at each change of the form.
+@transaction.non_atomic_requests
+@creditor_required
+@require_POST
+def claim_plan_preview(request):
+    """The registration form's panel "Det här händer om du registrerar", redrawn by htmx as
+    the creditor types. Reads only: nothing is saved until the form itself is sent."""
+    form = ClaimForm(request.POST, creditor=request.creditor)
+    return render(request, "claims/_plan_preview.html",
+                  {"form": form, "plan": _plan_preview(request.creditor, form)})
+
+
+# The form fields the plan depends on (and the panel's htmx request sends).
+PLAN_FIELDS = ("debtor_kind", "invoice_date", "due_date", "amount", "reminder_fee_agreed")
+
+
+def _plan_preview(creditor, form) -> dict:
+    """The engine's plan for a claim not yet registered, as ``_planned`` gives it for a claim
+    registered today, with the interest accrued by each step; or ``needs``, the fields
+    (label, reason) still missing or wrong. Checked by the registration's own rules."""
+    today = timezone.localdate()
+    values = {name: form[name].value() for name in PLAN_FIELDS}
+    _, errors = parse_registration(values, today=today)
+    blank = {name for name, value in values.items() if str(value or "").strip() == ""}
+    needs = []
+    for name in PLAN_FIELDS:
+        if name not in errors or (name == "invoice_date" and name in blank):
+            continue  # no plan step depends on the invoice date, only its checks do
+        needs.append((form[name].label, "" if name in blank else " ".join(errors[name])))
+    if needs:
+        return {"needs": needs}
+    due_date, amount_ore = parse_date(values["due_date"]), parse_sek(values["amount"].strip())
+    # A new claim charges interest unless its creditor's kravpolicy says not (Claim default).
+    policy = policy_of(creditor.policy, interest_enabled=True)
+    snapshot = Snapshot(status=REGISTERED, registered_on=today,
+                        debtor_kind=str(values["debtor_kind"]).strip().lower(),
+                        reminder_fee_agreed=parse_bool(values["reminder_fee_agreed"] or False),
+                        outstanding_ore=amount_ore)
+    steps = planned_steps(snapshot, today, policy, fee_caps_on(today))
+    rows, problem, owed = _with_interest(steps, due_date, amount_ore, policy.interest_enabled)
+    fees_ore = sum(fee.amount_ore for step in steps for fee in step.fees)
+    return {"steps": rows, "interest_enabled": policy.interest_enabled,
+            "interest_problem": problem, "owed": owed, "capital_ore": amount_ore,
+            "fees_ore": fees_ore, "last_on": steps[-1].on if steps else None,
+            # Without a statement (rates missing) the total leaves the interest out, and says so.
+            "total_ore": owed.total_owed_ore if owed else amount_ore + fees_ore,
+            "rate": owed.interest_lines[-1].rate if owed and owed.interest_lines else None}
+
+
+def _with_interest(steps, due_date, amount_ore, interest_enabled):
+    """Each step with the interest accrued by its day, and the claim as of the last step's
+    day (``claims.statement``, as the claim page's "Belopp per"), if nothing is paid."""
+    rates = reference_rates()
+    invoice = InvoiceCapital(invoice_id=0, due_date=due_date, amount_ore=amount_ore)
+    charges, rows, owed, problem = [], [], None, ""
+    for step in steps:
+        charges += [Charge(on=step.on, kind=fee.kind, amount_ore=fee.amount_ore)
+                    for fee in step.fees]
+        try:
+            owed = statement_as_of(invoices=[invoice], charges=charges, payments=[],
+                                   as_of=step.on, rates=rates, interest_enabled=interest_enabled)
+        except ValueError as exc:  # the rate table does not reach back to the due date
+            owed, problem = None, str(exc)
+        rows.append({"step": step, "interest_ore": owed.interest_accrued_ore if owed else None})
+    return rows, problem, owed
 
 
 def _detail_context(claim) -> dict:
@@ -87,7 +162,7 @@ def _detail_context(claim) -> dict:
         "claim": claim, "balance": claim_balance(claim), "invoices": claim.invoices.all(),
         "statement": statement, "statement_problem": statement_problem, "today": today,
         "events": claim.events.select_related("actor").order_by("-occurred_on", "-id"),
-        "planned": _planned(claim),
+        "planned": _planned(claim), "letters": letters_of(claim),
         "withdraw_form": WithdrawForm(), "payment_form": DirectPaymentForm(),
     }
 
