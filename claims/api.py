@@ -14,7 +14,8 @@ from typing import Annotated, Any, Literal, Optional, Union
 
 from django.core.exceptions import SuspiciousOperation
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.db.models import Prefetch
+from django.http import FileResponse, Http404
 from django.utils import timezone, translation
 from ninja import Field, NinjaAPI, Path, Query, Router, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -43,6 +44,7 @@ from claims.services import (
 from creditors.services import api_key_authenticate
 from ekrav.identifiers import format_identity
 from ekrav.money import MoneyError, ore_to_str, parse_sek
+from letters.models import Letter  # the API shows what the letters room sent
 
 PAGE_SIZE = 50
 MAX_PAGE = 1_000_000
@@ -216,6 +218,16 @@ class EventOut(Schema):
     text: str
 
 
+class LetterOut(Schema):
+    kind: Literal["reminder", "demand"] = Field(
+        ..., description="reminder: påminnelse (PÅM); demand: inkassokrav (IK).")
+    sent_on: datetime.date = Field(..., description="The day the letter left ekrav.")
+    channel: Literal["digital_mailbox", "print"] = Field(
+        ..., description="digital_mailbox: the debtor's Kivra inbox; print: posted on paper.")
+    deadline: Optional[datetime.date] = Field(..., description="The letter's payment deadline.")
+    pdf_url: str = Field(..., description="The letter as sent (PDF), with the same API key.")
+
+
 class InvoiceOut(Schema):
     invoice_number: str
     invoice_date: datetime.date
@@ -240,7 +252,8 @@ class ClaimOut(Schema):
                          "went out joins the case (one letter and one fee per step).")
     balance: BalanceOut
     events: list[EventOut]
-    letters: list[dict[str, Any]] = Field(..., description="Letters sent (none yet).")
+    letters: list[LetterOut] = Field(..., description="Letters sent, oldest first; held or "
+                                                      "cancelled letters are not listed.")
 
 
 class ClaimRegisteredOut(ClaimOut):
@@ -382,9 +395,15 @@ def _claim_error(request, exc: ClaimError):
 # --- Reads -------------------------------------------------------------------------------------
 
 
+SENT_LETTERS = Prefetch("letters", to_attr="sent_letters",
+                        queryset=Letter.objects.filter(state=Letter.State.SENT)
+                        .order_by("letter_date", "id"))
+CHANNELS = {Letter.Channel.DIGITAL: "digital_mailbox", Letter.Channel.PRINT: "print"}
+
+
 def _claims_of(creditor):
     return (Claim.objects.for_creditor(creditor).select_related("debtor")
-            .prefetch_related("invoices", "events"))
+            .prefetch_related("invoices", "events", SENT_LETTERS))
 
 
 def _claim_of(creditor, claim_id: int) -> Claim:
@@ -394,7 +413,7 @@ def _claim_of(creditor, claim_id: int) -> Claim:
     return claim
 
 
-def _claim_out(claim: Claim, balance) -> dict:
+def _claim_out(claim: Claim, balance, request) -> dict:
     debtor = claim.debtor
     invoices = sorted(claim.invoices.all(), key=lambda i: i.pk)  # as registered
     invoice = invoices[0]  # the one that opened the case
@@ -420,13 +439,17 @@ def _claim_out(claim: Claim, balance) -> dict:
         },
         "events": [{"date": e.occurred_on, "kind": e.kind, "text": e.text}
                    for e in claim.events.all()],
-        "letters": [],
+        "letters": [{"kind": letter.kind, "sent_on": letter.sent_on,
+                     "channel": CHANNELS[letter.channel], "deadline": letter.deadline,
+                     "pdf_url": request.build_absolute_uri(
+                         f"/api/v1/claims/{claim.pk}/letters/{letter.pk}/pdf")}
+                    for letter in claim.sent_letters],
     }
 
 
-def _fresh(creditor, claim_id: int) -> dict:
-    claim = _claim_of(creditor, claim_id)
-    return _claim_out(claim, claim_balance(claim))
+def _fresh(request, claim_id: int) -> dict:
+    claim = _claim_of(request.auth, claim_id)
+    return _claim_out(claim, claim_balance(claim), request)
 
 
 ClaimId = Annotated[int, Path(..., ge=1, le=MAX_ID)]
@@ -437,19 +460,37 @@ ClaimId = Annotated[int, Path(..., ge=1, le=MAX_ID)]
 def claims_list(request, filters: Query[ClaimFilter]):
     """The key's creditor's claims, newest first, 50 a page; ``status`` filters."""
     paginator = Paginator(claim_list(creditor=request.auth, status=filters.status or "")
-                          .prefetch_related("events"), PAGE_SIZE)
+                          .prefetch_related("events", SENT_LETTERS), PAGE_SIZE)
     claims = []
     if filters.page <= paginator.num_pages:
         claims = list(paginator.page(filters.page).object_list)
     balances = balances_for(claims)
-    return {"items": [_claim_out(c, balances[c.pk]) for c in claims], "page": filters.page,
-            "pages": paginator.num_pages, "count": paginator.count}
+    return {"items": [_claim_out(c, balances[c.pk], request) for c in claims],
+            "page": filters.page, "pages": paginator.num_pages, "count": paginator.count}
 
 
 @router.get("/claims/{id}", operation_id="claim_get", summary="Get a claim",
             response={200: ClaimOut, **_errors(401, 404, 422)})
 def claim_get(request, id: ClaimId):  # noqa: A002 - the contract's name
-    return _fresh(request.auth, id)
+    return _fresh(request, id)
+
+
+LetterId = Annotated[int, Path(..., ge=1, le=MAX_ID)]
+
+
+@router.get("/claims/{id}/letters/{letter_id}/pdf", operation_id="claim_letter_pdf",
+            summary="Get a letter as PDF", response={**_errors(401, 404, 422)},
+            openapi_extra={"responses": {"200": {
+                "description": "The letter exactly as it was sent (its SHA-256 is archived).",
+                "content": {"application/pdf": {"schema": {"type": "string",
+                                                           "format": "binary"}}}}}})
+def claim_letter_pdf(request, id: ClaimId, letter_id: LetterId):  # noqa: A002
+    claim = _claim_of(request.auth, id)
+    letter = claim.letters.filter(pk=letter_id, state=Letter.State.SENT).first()
+    if letter is None or not letter.pdf:
+        raise Http404
+    return FileResponse(letter.pdf.open("rb"), content_type="application/pdf",
+                        filename=f"{letter.kind}-{claim.case_number}.pdf")
 
 
 # --- Writes ------------------------------------------------------------------------------------
@@ -486,7 +527,7 @@ def claim_create(request, payload: ClaimIn):
                                       today=today, source=Claim.Source.API)
     except ClaimError as exc:
         return _claim_error(request, exc)
-    return HttpStatus(201, {**_fresh(request.auth, registered.claim.pk),
+    return HttpStatus(201, {**_fresh(request, registered.claim.pk),
                             "joined_existing_case": registered.joined})
 
 
@@ -500,7 +541,7 @@ def claim_withdraw_endpoint(request, id: ClaimId, payload: WithdrawIn):  # noqa:
         claim_withdraw(claim=claim, reason=payload.reason, today=timezone.localdate())
     except ClaimError as exc:
         return _claim_error(request, exc)
-    return _fresh(request.auth, id)
+    return _fresh(request, id)
 
 
 @router.post("/claims/{id}/payments", operation_id="claim_payment_create",
@@ -518,7 +559,7 @@ def claim_payment_create(request, id: ClaimId, payload: PaymentIn):  # noqa: A00
                                     today=timezone.localdate())
     except ClaimError as exc:
         return _claim_error(request, exc)
-    return HttpStatus(201, _fresh(request.auth, id))
+    return HttpStatus(201, _fresh(request, id))
 
 
 api.add_router("/v1", router)

@@ -116,3 +116,34 @@ def test_the_balance_shows_the_interest_booked_with_a_step(client, alice_co, ali
     assert balance["interest"] == ore_to_str(owed.interest_accrued_ore)
     assert balance["fees"] == "60.00"  # the reminder fee, agreed
     assert balance["outstanding"] == ore_to_str(owed.total_owed_ore)
+
+
+def test_letters_sent_are_listed_with_their_pdf(client, alice_co, alice_key, charlie_key):
+    """issue 3: letters fill in as {kind, sent_on, channel, deadline, pdf_url}."""
+    import hashlib
+    from datetime import date
+
+    from claims.registration import parse_registration
+    from claims.services import claim_register
+    from letters.models import Letter
+    from letters.services import collection_day_run
+    from tests.conftest import registration_data
+
+    data = registration_data(invoice_date="2026-02-01", due_date="2026-03-01")
+    registration, errors = parse_registration(data, today=date(2026, 4, 2))
+    claim = claim_register(creditor=alice_co, registration=registration, today=date(2026, 4, 2))
+    collection_day_run(until=date(2026, 4, 7))
+    letter = Letter.objects.get(claim=claim)
+
+    body = client.get(f"/api/v1/claims/{claim.pk}",
+                      HTTP_AUTHORIZATION=f"Bearer {alice_key}").json()
+    pdf_url = f"http://testserver/api/v1/claims/{claim.pk}/letters/{letter.pk}/pdf"
+    assert body["letters"] == [{"kind": "reminder", "sent_on": "2026-04-07", "channel": "print",
+                                "deadline": "2026-04-17", "pdf_url": pdf_url}]
+    assert body["balance"]["interest"] != "0.00"  # booked at the step
+
+    pdf = client.get(pdf_url, HTTP_AUTHORIZATION=f"Bearer {alice_key}")
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    assert hashlib.sha256(b"".join(pdf.streaming_content)).hexdigest() == letter.sha256
+    other = client.get(pdf_url, HTTP_AUTHORIZATION=f"Bearer {charlie_key}")
+    assert other.status_code == 404 and other.json()["error"] == "not_found"

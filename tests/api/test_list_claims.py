@@ -14,8 +14,9 @@ from tests.conftest import another_debtor, register
 URL = "/api/v1/claims"
 
 # The request's savepoint and its release (ATOMIC_REQUESTS), the API key, the count, the page
-# of claims with their debtors, its invoices, its events and its balances: whatever the page.
-QUERIES = 8
+# of claims with their debtors, its invoices, its events, its sent letters and its balances:
+# whatever the page.
+QUERIES = 9
 
 
 def get(client, key, **params):
