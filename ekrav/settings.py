@@ -231,7 +231,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # WeasyPrint logs each rendering step at INFO; its warnings (a missing glyph) still show.
-    "loggers": {"weasyprint.progress": {"level": "WARNING"}},
+    "loggers": {"weasyprint.progress": {"level": "WARNING"},
+                # httpx logs every request at INFO; the adapters log what matters themselves.
+                "httpx": {"level": "WARNING"}},
 }
 
 for _d in (VAR_DIR, VAR_DIR / "mail", MEDIA_ROOT, STATIC_ROOT):

@@ -12,9 +12,10 @@ from claims.selectors import claim_balance
 from creditors.models import ApiKey, Creditor, Membership
 from debtors.models import Debtor
 from ekrav.management.commands import seed_demo
+from letters.models import Letter, PrintBatch
 
 MODELS = (get_user_model(), EmailAddress, Creditor, Membership, ApiKey, Debtor, Claim, Invoice,
-          Event, LedgerEntry, Step)
+          Event, LedgerEntry, Step, Letter, PrintBatch)
 
 
 def counts():
@@ -129,3 +130,18 @@ def test_the_paid_claim_owes_nothing_interest_included(no_secret_key):
     balance = claim_balance(paid)
     assert paid.status == Status.PAID
     assert balance.interest > 0 and balance.outstanding == 0
+
+
+@pytest.mark.django_db
+def test_every_letter_step_sent_its_letter_by_kivra_or_print(no_secret_key, settings):
+    # The simulator's address, as bin/start configures it: the seed reaches it in-process.
+    settings.KIVRA_BASE_URL = "http://testserver/sim/kivra"
+    run()
+    steps = Step.objects.filter(kind__in=["reminder", "demand"])
+    letters = Letter.objects.filter(step__in=steps)
+    assert steps.count() == letters.count() > 0
+    # A step whose claim moved on before its letter could go is cancelled; the rest are sent.
+    assert set(letters.values_list("state", flat=True)) <= {"sent", "cancelled"}
+    channels = set(letters.filter(state="sent").values_list("channel", flat=True))
+    assert channels == {"kivra", "print"}
+    assert PrintBatch.objects.exists()

@@ -12,17 +12,21 @@ invoice number, so a second run changes nothing. The whole run is one transactio
 Identity numbers are made up with valid check digits; they are not real people or companies.
 """
 
+import contextlib
 import os
 from dataclasses import dataclass
 from datetime import timedelta
 
+import httpx
 from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.core.handlers.wsgi import WSGIHandler
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.core import signals
+from django.db import close_old_connections, transaction
 from django.utils import timezone
 
-from claims.collection import collect_until
 from claims.models import Invoice
 from claims.registration import parse_registration
 from claims.selectors import claim_statement
@@ -32,6 +36,8 @@ from creditors.onboarding import parse_onboarding
 from creditors.services import api_key_create, creditor_onboard
 from ekrav.identifiers import luhn_check_digit
 from ekrav.money import format_sek, parse_sek
+from letters.kivra import KivraClient
+from letters.services import collection_day_run
 
 # Documented in the README; printed by bin/start. Only ever used on a demo database.
 STAFF_EMAIL = "handlaggare@ekrav.se"
@@ -167,6 +173,20 @@ SECOND_COMPANY_CLAIMS = [
 ]
 
 
+@contextlib.contextmanager
+def _in_process_requests():
+    """Let the demo's in-process requests (to the Kivra simulator) leave the database
+    connection alone: a request's end would otherwise close it, in the middle of the seed's
+    transaction. Django's test client does the same."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+
+
 class Command(BaseCommand):
     help = "Load the demo users, companies and claims (idempotent; for the embedded default)."
 
@@ -235,11 +255,17 @@ class Command(BaseCommand):
             if spec.withdraw_reason:
                 actions.append((spec.withdrawn_days_ago, 1, order, "withdraw", creditor, spec))
         cases = {}
+        kivra = self._kivra()
+        with _in_process_requests():
+            self._run(actions, cases, new, kivra, user, today)
+        return new
+
+    def _run(self, actions, cases, new, kivra, user, today) -> None:
         # Oldest first; on one day registrations before payments, each in the lists' order.
         for days_ago, _when, _order, action, creditor, spec in sorted(
                 actions, key=lambda a: (-a[0], *a[1:3])):
             day = today - timedelta(days=days_ago)
-            collect_until(until=day)
+            collection_day_run(until=day, client=kivra)
             if action == "register":
                 cases[spec.invoice_number] = self._register(creditor, spec, user, day)
                 new.append((cases[spec.invoice_number], spec))
@@ -248,8 +274,22 @@ class Command(BaseCommand):
             else:
                 claim_withdraw(claim=cases[spec.invoice_number], reason=spec.withdraw_reason,
                                today=day, user=user)
-        collect_until(until=today)
-        return new
+        collection_day_run(until=today, client=kivra)
+
+    def _kivra(self) -> KivraClient | None:
+        """The Kivra client the demo's letters go through. ekrav's own simulator is not
+        listening yet while the demo is seeded (bin/start seeds, then serves), so the client
+        reaches it in-process: the same client and the same simulator views, over httpx's
+        WSGI transport instead of a socket."""
+        if not settings.KIVRA_BASE_URL:
+            return None  # digital mailbox off: every letter is printed
+        if not (settings.SIMULATORS_ENABLED
+                and settings.KIVRA_BASE_URL.rstrip("/").endswith("/sim/kivra")):
+            return KivraClient.from_settings()
+        return KivraClient(base_url=settings.KIVRA_BASE_URL, client_id=settings.KIVRA_CLIENT_ID,
+                           client_secret=settings.KIVRA_CLIENT_SECRET,
+                           tenant_key=settings.KIVRA_TENANT_KEY,
+                           transport=httpx.WSGITransport(app=WSGIHandler()))
 
     def _register(self, creditor, spec: DemoClaim, user, day):
         data = {
