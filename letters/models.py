@@ -59,8 +59,10 @@ class Letter(models.Model):
         DIGITAL = "kivra", _("Digital mailbox (Kivra)")
         PRINT = "print", _("Print and post")
 
-    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="letters")
-    step = models.OneToOneField(Step, on_delete=models.PROTECT, related_name="letter")
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="letters",
+                              verbose_name=_("claim"))
+    step = models.OneToOneField(Step, on_delete=models.PROTECT, related_name="letter",
+                                verbose_name=_("step"))
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     state = models.CharField(_("state"), max_length=10, choices=State.choices)
     letter_date = models.DateField(_("letter date"))
@@ -83,7 +85,7 @@ class Letter(models.Model):
     sending_since = models.DateTimeField(null=True, blank=True)
     external_id = models.CharField(_("Kivra content id"), max_length=100, blank=True)
     print_batch = models.ForeignKey(PrintBatch, null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="letters")
+                                    related_name="letters", verbose_name=_("print batch"))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
