@@ -299,3 +299,22 @@ def claim_statement(claim: Claim, *, as_of):
             interest_enabled=claim_policy(claim).interest_enabled), ""
     except ValueError as exc:
         return None, str(exc)
+
+
+def open_case_for(creditor, identity_number: str) -> Claim | None:
+    """The creditor's open case for the debtor with this identity number (normalised, as
+    ``Debtor.identity_number`` stores it) that a new invoice would join, or None.
+
+    The rule of ``claims.services.invoice_register`` (its ``JOINABLE`` statuses, the oldest such
+    case), read without a lock: a preview of where an invoice would go, which the registration
+    itself checks again under its lock. Only ``creditor``'s own debtors and cases are looked at.
+    """
+    from claims.services import JOINABLE  # services reads through this module
+
+    if not identity_number:
+        return None
+    return (Claim.objects.for_creditor(creditor)
+            .filter(debtor__creditor=creditor, debtor__identity_number=identity_number,
+                    status__in=JOINABLE)
+            .select_related("debtor", "creditor__policy").prefetch_related("invoices")
+            .order_by("id").first())

@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -11,28 +13,31 @@ from django.views.decorators.http import require_POST
 from claims.forms import ClaimFilterForm, ClaimForm, DirectPaymentForm, WithdrawForm
 from claims.models import Claim, Invoice, Status
 from claims.collection import ACTIVE
-from claims.engine import REGISTERED, Snapshot, planned_steps
+from claims.engine import DEBTOR_KINDS, REGISTERED, Snapshot, planned_steps
 from claims.registration import parse_bool, parse_date, parse_registration
 from claims.selectors import (
     balances_for,
     claim_balance,
+    claim_books,
     claim_list,
     claim_policy,
     claim_snapshots,
     claim_statement,
     fee_caps_on,
+    open_case_for,
     policy_of,
     reference_rates,
 )
 from claims.statement import Charge, InvoiceCapital, statement as statement_as_of
 from claims.services import (
     ClaimError,
-    claim_register,
     claim_report_direct_payment,
     claim_withdraw,
+    invoice_register,
 )
 from creditors.decorators import creditor_required
 from letters.selectors import letters_of  # the portal shows what the letters room sent
+from ekrav.identifiers import IdentifierError, normalize_debtor_identity
 from ekrav.money import MoneyError, parse_sek
 
 PAGE_SIZE = 25
@@ -71,7 +76,7 @@ def claim_new(request):
     if request.method == "POST" and form.is_valid():
         pdf = form.cleaned_data.get("pdf")
         try:
-            claim = claim_register(
+            registered = invoice_register(
                 creditor=request.creditor, registration=form.registration,
                 today=timezone.localdate(), user=request.user, source=Claim.Source.WEB,
                 pdf=pdf, pdf_name=pdf.name if pdf else "")
@@ -80,11 +85,27 @@ def claim_new(request):
                 for msg in msgs:
                     form.add_error(field if field in form.fields else None, msg)
         else:
-            messages.success(request, _("Case %(case)s is registered. The reminder goes out on "
-                                        "the next bank day.") % {"case": claim.case_number})
-            return redirect("claims:detail", claim_id=claim.pk)
+            messages.success(request, _registered_message(registered))
+            return redirect("claims:detail", claim_id=registered.claim.pk)
     return render(request, "claims/claim_new.html", {
         "form": form, "plan": _plan_preview(request.creditor, form)})
+
+
+def _registered_message(registered) -> str:
+    """What the creditor is told: a new case, or the invoice added to the debtor's open case
+    (one case per debtor until its collection demand, issue 3) and when it first goes out."""
+    claim = registered.claim
+    if not registered.joined:
+        return _("Case %(case)s is registered. The reminder goes out on the next bank day.") % {
+            "case": claim.case_number}
+    values = {"invoice": registered.invoice.invoice_number, "case": claim.case_number}
+    if claim.status == Status.REGISTERED:
+        return _("Invoice %(invoice)s was added to case %(case)s, which has not had its "
+                 "collection demand yet. The case's reminder, with this invoice in it, goes "
+                 "out on the next bank day.") % values
+    return _("Invoice %(invoice)s was added to case %(case)s, which has not had its collection "
+             "demand yet. The case's reminder has already gone out, so the invoice is first "
+             "in its collection demand.") % values
 
 
 # Outside ATOMIC_REQUESTS: it only reads, and on SQLite every atomic request begins IMMEDIATE,
@@ -102,12 +123,20 @@ def claim_plan_preview(request):
 
 # The form fields the plan depends on (and the panel's htmx request sends).
 PLAN_FIELDS = ("debtor_kind", "invoice_date", "due_date", "amount", "reminder_fee_agreed")
+# And those that say whose case it is: the debtor's open case takes the invoice (issue 3); the
+# name only to say when it is not the name in that case (a mistyped identity number, say).
+JOIN_FIELDS = ("debtor_identity_number", "debtor_name")
 
 
 def _plan_preview(creditor, form) -> dict:
     """The engine's plan for a claim not yet registered, as ``_planned`` gives it for a claim
     registered today, with the interest accrued by each step; or ``needs``, the fields
-    (label, reason) still missing or wrong. Checked by the registration's own rules."""
+    (label, reason) still missing or wrong. Checked by the registration's own rules.
+
+    When the creditor has an open case for the debtor that the invoice would join
+    (``claims.selectors.open_case_for``, the registration's own rule), ``join`` is that case
+    and the plan is the case's own: its snapshot with the invoice's capital added, its steps
+    (a reminder already sent is not sent again) and fees (one per step per case)."""
     today = timezone.localdate()
     values = {name: form[name].value() for name in PLAN_FIELDS}
     _, errors = parse_registration(values, today=today)
@@ -117,37 +146,95 @@ def _plan_preview(creditor, form) -> dict:
         if name not in errors or (name == "invoice_date" and name in blank):
             continue  # no plan step depends on the invoice date, only its checks do
         needs.append((form[name].label, "" if name in blank else " ".join(errors[name])))
+    debtor_kind = str(values["debtor_kind"] or "").strip().lower()
+    join = _join_preview(creditor, form, debtor_kind, today)
     if needs:
-        return {"needs": needs}
+        return {"needs": needs, "join": join}
     due_date, amount_ore = parse_date(values["due_date"]), parse_sek(values["amount"].strip())
+    agreed = parse_bool(values["reminder_fee_agreed"] or False)
+    if join:
+        return {**_joined_plan(join, due_date=due_date, amount_ore=amount_ore,
+                               debtor_kind=debtor_kind, agreed=agreed, today=today),
+                "join": join}
     # A new claim charges interest unless its creditor's kravpolicy says not (Claim default).
     policy = policy_of(creditor.policy, interest_enabled=True)
-    snapshot = Snapshot(status=REGISTERED, registered_on=today,
-                        debtor_kind=str(values["debtor_kind"]).strip().lower(),
-                        reminder_fee_agreed=parse_bool(values["reminder_fee_agreed"] or False),
-                        outstanding_ore=amount_ore)
+    snapshot = Snapshot(status=REGISTERED, registered_on=today, debtor_kind=debtor_kind,
+                        reminder_fee_agreed=agreed, outstanding_ore=amount_ore)
     steps = planned_steps(snapshot, today, policy, fee_caps_on(today))
-    rows, problem, owed = _with_interest(steps, due_date, amount_ore, policy.interest_enabled)
+    invoice = InvoiceCapital(invoice_id=0, due_date=due_date, amount_ore=amount_ore)
+    rows, problem, owed = _with_interest(steps, [invoice], policy.interest_enabled)
     fees_ore = sum(fee.amount_ore for step in steps for fee in step.fees)
     return {"steps": rows, "interest_enabled": policy.interest_enabled,
             "interest_problem": problem, "owed": owed, "capital_ore": amount_ore,
-            "fees_ore": fees_ore, "last_on": steps[-1].on if steps else None,
+            "fees_ore": fees_ore, "paid_ore": 0, "last_on": steps[-1].on if steps else None,
             # Without a statement (rates missing) the total leaves the interest out, and says so.
             "total_ore": owed.total_owed_ore if owed else amount_ore + fees_ore,
+            "rate": owed.interest_lines[-1].rate if owed and owed.interest_lines else None,
+            "join": None}
+
+
+def _join_preview(creditor, form, debtor_kind, today) -> dict | None:
+    """The creditor's own open case the invoice would join, with what the panel says of it;
+    None for a new case, or while the identity number is not yet one (the form says why)."""
+    raw = str(form["debtor_identity_number"].value() or "").strip()
+    if not raw or debtor_kind not in DEBTOR_KINDS:
+        return None
+    try:
+        identity = normalize_debtor_identity(raw, debtor_kind, today=today)
+    except (IdentifierError, ValueError):
+        return None
+    claim = open_case_for(creditor, identity)
+    if claim is None:
+        return None
+    name = " ".join(str(form["debtor_name"].value() or "").split())
+    return {"claim": claim, "snapshot": claim_snapshots([claim], as_of=today)[claim.pk],
+            "invoices": list(claim.invoices.all()),
+            # The registration replaces the debtor's kind, name and address with the form's
+            # (debtors.services.debtor_upsert): for the whole case, and the kind with its fees.
+            "kind_changes": claim.debtor.kind != debtor_kind,
+            "name_differs": bool(name) and name.casefold() != " ".join(
+                claim.debtor.name.split()).casefold()}
+
+
+def _joined_plan(join, *, due_date, amount_ore, debtor_kind, agreed, today) -> dict:
+    """The open case's plan with the invoice added, as ``_planned`` will give it once the
+    invoice is registered: the case's snapshot plus the capital (the debtor's kind as given,
+    the reminder fee agreed on any invoice), its policy, today's caps; interest by step from
+    the case's statement with the invoice in it."""
+    claim, snapshot = join["claim"], join["snapshot"]
+    policy = claim_policy(claim)
+    snapshot = replace(snapshot, debtor_kind=debtor_kind,
+                       reminder_fee_agreed=snapshot.reminder_fee_agreed or agreed,
+                       outstanding_ore=snapshot.outstanding_ore + amount_ore)
+    steps = planned_steps(snapshot, today, policy, fee_caps_on(today))
+    books = claim_books(claim)
+    invoices = [*books.invoices, InvoiceCapital(invoice_id=0, due_date=due_date,
+                                                amount_ore=amount_ore)]
+    rows, problem, owed = _with_interest(steps, invoices, policy.interest_enabled,
+                                         charges=books.charges, payments=books.payments)
+    capital_ore = sum(invoice.amount_ore for invoice in invoices)
+    fees_ore = (sum(charge.amount_ore for charge in books.charges)
+                + sum(fee.amount_ore for step in steps for fee in step.fees))
+    paid_ore = sum(payment.amount_ore for payment in books.payments)
+    return {"steps": rows, "interest_enabled": policy.interest_enabled,
+            "interest_problem": problem, "owed": owed, "capital_ore": capital_ore,
+            "fees_ore": fees_ore, "paid_ore": paid_ore,
+            "last_on": steps[-1].on if steps else None,
+            "total_ore": owed.total_owed_ore if owed else capital_ore + fees_ore - paid_ore,
             "rate": owed.interest_lines[-1].rate if owed and owed.interest_lines else None}
 
 
-def _with_interest(steps, due_date, amount_ore, interest_enabled):
+def _with_interest(steps, invoices, interest_enabled, *, charges=(), payments=()):
     """Each step with the interest accrued by its day, and the claim as of the last step's
-    day (``claims.statement``, as the claim page's "Belopp per"), if nothing is paid."""
+    day (``claims.statement``, as the claim page's "Belopp per"), if nothing more is paid:
+    ``charges`` and ``payments`` are those already booked, the steps' fees are added."""
     rates = reference_rates()
-    invoice = InvoiceCapital(invoice_id=0, due_date=due_date, amount_ore=amount_ore)
-    charges, rows, owed, problem = [], [], None, ""
+    charges, rows, owed, problem = list(charges), [], None, ""
     for step in steps:
         charges += [Charge(on=step.on, kind=fee.kind, amount_ore=fee.amount_ore)
                     for fee in step.fees]
         try:
-            owed = statement_as_of(invoices=[invoice], charges=charges, payments=[],
+            owed = statement_as_of(invoices=invoices, charges=charges, payments=payments,
                                    as_of=step.on, rates=rates, interest_enabled=interest_enabled)
         except ValueError as exc:  # the rate table does not reach back to the due date
             owed, problem = None, str(exc)

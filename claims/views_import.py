@@ -172,4 +172,23 @@ def _result(claim_import: ClaimImport) -> dict:
         {"line": r["line"], "invoice_number": r["invoice_number"],
          "reasons": _reasons(r["errors"], names)} for r in report.get("refused", [])]
     not_imported.sort(key=lambda r: r["line"])
-    return {"created": report.get("created", []), "not_imported": not_imported}
+    created = _created_view(report.get("created", []))
+    return {"created": created, "not_imported": not_imported,
+            "opened_count": sum(1 for c in created if c["case"] == "opened"),
+            "joined_count": sum(1 for c in created if c["case"] == "joined")}
+
+
+def _created_view(created: list[dict]) -> list[dict]:
+    """Each created line with whether it opened a new case or joined an open one (one case
+    per debtor, issue 3), and for a line that joined a case an earlier line of this file
+    opened, that line. A report from before cases were joined says neither ("case" is "")."""
+    opened_on = {}
+    rows = []
+    for entry in created:
+        case = entry.get("case", "")
+        if case == "opened":
+            opened_on.setdefault(entry["claim_id"], entry["line"])
+        rows.append({**entry, "case": case,
+                     "opened_on_line": opened_on.get(entry["claim_id"]) if case == "joined"
+                     else None})
+    return rows

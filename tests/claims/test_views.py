@@ -183,3 +183,81 @@ def test_interest_can_be_switched_off_for_the_creditor(alice_client, alice_co):
     claim = register(alice_co)
     response = alice_client.get(f"/arenden/{claim.pk}/")
     assert response.context["statement"].interest_accrued_ore == 0
+
+
+# --- one case per debtor (issue 3): the form says where the invoice went ----------------------
+
+def messages_of(response):
+    return [str(m) for m in response.context["messages"]]
+
+
+def test_an_invoice_for_a_debtor_with_an_open_case_joins_it_and_says_so(alice_client):
+    alice_client.cookies["django_language"] = "en"
+    first = alice_client.post("/arenden/nytt/", registration_data(invoice_number="F-1"),
+                              follow=True)
+    claim = Claim.objects.get()
+    assert first.redirect_chain == [(f"/arenden/{claim.pk}/", 302)]
+
+    # The same debtor, the personnummer written another way: the same case.
+    response = alice_client.post("/arenden/nytt/", registration_data(
+        invoice_number="F-2", amount="500", debtor_identity_number="811228-9874"), follow=True)
+
+    assert response.redirect_chain == [(f"/arenden/{claim.pk}/", 302)]
+    assert Claim.objects.count() == 1
+    assert sorted(claim.invoices.values_list("invoice_number", flat=True)) == ["F-1", "F-2"]
+    [message] = messages_of(response)
+    assert message == (f"Invoice F-2 was added to case {claim.case_number}, which has not had "
+                       "its collection demand yet. The case's reminder, with this invoice in it, "
+                       "goes out on the next bank day.")
+    assert "F-2" in response.content.decode()  # the case page lists it
+
+
+def test_after_the_reminder_the_joined_invoice_is_first_in_the_demand(alice_client, alice_co,
+                                                                      alice):
+    import time_machine
+
+    from claims.collection import collect_until
+
+    alice_client.cookies["django_language"] = "en"
+    with time_machine.travel(date(2026, 4, 2), tick=False):
+        claim = register(alice_co, alice, invoice_number="F-1", invoice_date="2026-02-01",
+                         due_date="2026-03-01")
+    collect_until(until=date(2026, 4, 7))  # the reminder goes out after Easter
+    with time_machine.travel(date(2026, 4, 10), tick=False):
+        alice_client.force_login(alice)
+        response = post_claim(alice_client, invoice_number="F-2", invoice_date="2026-03-01",
+                              due_date="2026-03-31")
+        assert response["Location"] == f"/arenden/{claim.pk}/"
+        [message] = messages_of(alice_client.get(response["Location"]))
+    assert message == (f"Invoice F-2 was added to case {claim.case_number}, which has not had "
+                       "its collection demand yet. The case's reminder has already gone out, so "
+                       "the invoice is first in its collection demand.")
+    claim.refresh_from_db()
+    assert claim.status == Status.REMINDER_SENT and claim.invoices.count() == 2
+
+
+@pytest.mark.parametrize("status", [Status.DEMAND_SENT, Status.AWAITING_DECISION,
+                                    Status.WITHDRAWN, Status.PAID])
+def test_a_case_past_its_demand_is_not_joined_a_new_case_opens(alice_client, alice_co, alice,
+                                                               status):
+    alice_client.cookies["django_language"] = "en"
+    old = register(alice_co, alice, invoice_number="F-1")
+    Claim.objects.filter(pk=old.pk).update(status=status)
+    response = post_claim(alice_client, invoice_number="F-2")
+    new = Claim.objects.exclude(pk=old.pk).get()
+    assert response["Location"] == f"/arenden/{new.pk}/"
+    [message] = messages_of(alice_client.get(response["Location"]))
+    assert message == (f"Case {new.case_number} is registered. The reminder goes out on the "
+                       "next bank day.")
+
+
+def test_charlies_identical_debtor_never_joins_alices_case(client, alice, alice_co, charlie,
+                                                          charlie_co):
+    alices = register(alice_co, alice, invoice_number="F-1")
+    client.force_login(charlie)
+    response = post_claim(client, invoice_number="F-1")
+    charlies = Claim.objects.for_creditor(charlie_co).get()
+    assert charlies.pk != alices.pk and response["Location"] == f"/arenden/{charlies.pk}/"
+    html = client.get(response["Location"]).content.decode()
+    assert alices.case_number not in html
+    assert Invoice.objects.filter(claim=alices).count() == 1
