@@ -60,7 +60,7 @@ class TickResult:
 def collect_until(*, until: date) -> list[TickResult]:
     """Run the tick for every day not yet run, up to and including ``until``."""
     results = []
-    for day in _days_to_run(until):
+    for day in days_to_run(until):
         run, _created = TickRun.objects.get_or_create(day=day)
         if run.finished_at is not None:
             continue
@@ -71,7 +71,9 @@ def collect_until(*, until: date) -> list[TickResult]:
     return results
 
 
-def _days_to_run(until: date) -> list[date]:
+def days_to_run(until: date) -> list[date]:
+    """The days the tick has yet to run, up to ``until`` (the letters' daily run walks them
+    one by one, so each day's letters go out between that day's tick and the next)."""
     last = TickRun.objects.filter(finished_at__isnull=False).aggregate(d=Max("day"))["d"]
     if last is not None:
         start = last + timedelta(days=1)

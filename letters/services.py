@@ -27,6 +27,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from pypdf import PdfReader, PdfWriter
 
+from claims.collection import collect_until, days_to_run
 from claims.models import Step
 from ekrav.calendar import is_bank_day
 from letters import kivra
@@ -334,10 +335,9 @@ def collection_day_run(*, until: date, client: kivra.KivraClient | None = None) 
     """The daily run, day by day up to ``until``: the tick, then that day's letters, then that
     day's print batch. Catching up after downtime (or moving the demo's clock) this way gives
     every letter the date it would have had."""
-    from claims.collection import _days_to_run, collect_until
 
     days = []
-    for day in _days_to_run(until):
+    for day in days_to_run(until):
         results = collect_until(until=day)
         if not results:
             continue  # that day had already run (another worker, or twice)

@@ -126,3 +126,23 @@ def test_delivery_uses_the_configured_client_by_default(kivra, alice_co):
     claim = reminder_for(alice_co, WITH_MAILBOX)
     letters_deliver(today=REMINDER_DAY)  # KivraClient.from_settings(): the live simulator
     assert Letter.objects.get(claim=claim).channel == "kivra"
+
+
+def test_a_letter_left_sending_by_a_dead_worker_is_sent_once_later(kivra, alice_co):
+    """A worker that died between marking a letter and recording Kivra's answer: after
+    SENDING_TIMEOUT the letter is tried again; Kivra's duplicate check makes that safe."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from letters.services import SENDING_TIMEOUT
+
+    claim = reminder_for(alice_co, WITH_MAILBOX)
+    Letter.objects.filter(claim=claim).update(state="sending", sending_since=timezone.now())
+    assert letters_deliver(today=REMINDER_DAY, client=kivra) == 0  # still in its worker's hands
+    Letter.objects.filter(claim=claim).update(
+        sending_since=timezone.now() - SENDING_TIMEOUT - timedelta(seconds=1))
+    assert letters_deliver(today=REMINDER_DAY, client=kivra) == 1
+    letter = Letter.objects.get(claim=claim)
+    assert (letter.state, letter.channel, letter.sending_since) == ("sent", "kivra", None)
+    assert len(inbox(kivra, WITH_MAILBOX)) == 1
