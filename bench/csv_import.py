@@ -89,7 +89,7 @@ def bench(args) -> int:
     print(f"preview: {preview_s:.3f} s ({args.rows / preview_s:.0f} rows/s)")
     print(f"run: {run_s:.3f} s, {imported / run_s:.0f} rows/s, "
           f"{run_queries / max(imported, 1):.2f} queries/row ({run_queries} queries), "
-          f"{imported} claims created")
+          f"{imported} invoices registered")
     print(f"BASELINE bulk_create of bare Claim+Invoice+Event+LedgerEntry (best of 3): "
           f"{base_s:.3f} s, {args.rows / base_s:.0f} rows/s, {base_queries} queries")
     print(f"ratio run/baseline: {run_s / base_s:.1f}x")
