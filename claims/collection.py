@@ -105,11 +105,13 @@ def _tick_batch(*, day: date, caps: FeeCaps, rates) -> tuple[int, int]:
     if not rows:
         return 0, 0
     policies = _policies(rows)
+    # The hold goes into the snapshot too: the engine, not the date, keeps a held claim
+    # waiting ("I have already paid", debtors.services), whatever set its next date.
     states = claim_states_of(
-        [(*row[:4], policies[row[4:6]].interest_enabled) for row in rows], as_of=day,
+        [(*row[:4], policies[row[4:6]].interest_enabled, row[6]) for row in rows], as_of=day,
         rates=rates)
     taken, next_dates = [], {}
-    for pk, *_snapshot_facts, creditor_id, interest_enabled in rows:
+    for pk, *_snapshot_facts, creditor_id, interest_enabled, _hold in rows:
         policy = policies[creditor_id, interest_enabled]
         state = states[pk]
         step = decide(state.snapshot, day, policy, caps)
@@ -136,7 +138,7 @@ def _policies(rows) -> dict[tuple[int, bool], Policy]:
 
 def _lock_batch(day: date) -> list[tuple]:
     """Up to BATCH due claims, locked, as rows (id, status, registered_on, debtor kind,
-    creditor id, interest switch).
+    creditor id, interest switch, hold until).
 
     Ordered by ``next_action_on`` alone so PostgreSQL reads them straight off its index and
     stops at BATCH: ordering ties by id too made it sort every due claim for every batch (all
@@ -147,7 +149,7 @@ def _lock_batch(day: date) -> list[tuple]:
         .order_by("next_action_on")
         .select_for_update(skip_locked=True, of=("self",))
         .values_list("pk", "status", "registered_on", "debtor__kind", "creditor_id",
-                     "interest_enabled")[:BATCH])
+                     "interest_enabled", "hold_until")[:BATCH])
 
 
 def _write_steps(taken) -> None:

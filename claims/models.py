@@ -63,6 +63,9 @@ class Claim(models.Model):
     interest_enabled = models.BooleanField(_("charge late-payment interest"), default=True)
     # The collection tick selects due claims by this date (partial index in the engine issue).
     next_action_on = models.DateField(_("next step on"), null=True, blank=True, db_index=True)
+    # No step before this day: the debtor said "jag har redan betalat" in Mitt Ärende and the
+    # payment is looked for first (debtors.services; the engine's Snapshot.hold_until).
+    hold_until = models.DateField(_("on hold until"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -130,6 +133,7 @@ class Event(models.Model):
         INVOICE_ADDED = "invoice_added", _("Invoice added to the case")
         WITHDRAWN = "withdrawn", _("Withdrawn")
         DIRECT_PAYMENT = "direct_payment", _("Direct payment reported")
+        PAYMENT = "payment", _("Payment received")
         PAID = "paid", _("Paid in full")
         STEP_REMINDER = "step_reminder", _("Reminder (PÅM)")
         STEP_DEMAND = "step_demand", _("Collection demand (IK)")
@@ -171,9 +175,16 @@ class LedgerEntry(models.Model):
         FEE = "fee", _("Fee")
         DIRECT_PAYMENT = "direct_payment", _("Payment to the creditor")
         PAYMENT = "payment", _("Payment")
+        # How a payment was used (allocated costs -> interest -> capital), one row per part,
+        # keyed "<payment key>>costs" etc. They detail a payment; they are not in the sums.
+        PAID_COSTS = "paid_costs", _("Paid: costs")
+        PAID_INTEREST = "paid_interest", _("Paid: interest")
+        PAID_CAPITAL = "paid_capital", _("Paid: capital")
+        SURPLUS = "surplus", _("Overpaid: held for refund")
 
     CHARGES = (Kind.CAPITAL, Kind.INTEREST, Kind.FEE)
     PAYMENTS = (Kind.DIRECT_PAYMENT, Kind.PAYMENT)
+    ALLOCATIONS = (Kind.PAID_COSTS, Kind.PAID_INTEREST, Kind.PAID_CAPITAL, Kind.SURPLUS)
 
     claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="ledger")
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -33,16 +33,37 @@ INTEREST_PREFIX = "interest:"
 
 @dataclass(frozen=True)
 class Balance:
-    """What has been charged and paid so far, in öre; a sum of ledger rows, never stored."""
+    """What has been charged and paid so far, in öre; a sum of ledger rows, never stored.
+
+    ``paid_*`` are the payments' allocations (costs -> interest -> capital) and ``surplus``
+    what was paid beyond the debt, held for refund: the debtor still owes ``remaining_*``.
+    """
 
     capital: int
     interest: int
     fees: int
     paid: int
+    paid_capital: int = 0
+    paid_interest: int = 0
+    paid_costs: int = 0
+    surplus: int = 0
 
     @property
     def outstanding(self) -> int:
-        return self.capital + self.interest + self.fees - self.paid
+        """What the debtor still owes: every charge less every payment not held for refund."""
+        return self.capital + self.interest + self.fees - (self.paid - self.surplus)
+
+    @property
+    def remaining_capital(self) -> int:
+        return self.capital - self.paid_capital
+
+    @property
+    def remaining_interest(self) -> int:
+        return self.interest - self.paid_interest
+
+    @property
+    def remaining_fees(self) -> int:
+        return self.fees - self.paid_costs
 
 
 def _sums():
@@ -52,6 +73,10 @@ def _sums():
         "interest": Sum("amount_ore", filter=Q(kind=K.INTEREST)),
         "fees": Sum("amount_ore", filter=Q(kind=K.FEE)),
         "paid": Sum("amount_ore", filter=Q(kind__in=LedgerEntry.PAYMENTS)),
+        "paid_capital": Sum("amount_ore", filter=Q(kind=K.PAID_CAPITAL)),
+        "paid_interest": Sum("amount_ore", filter=Q(kind=K.PAID_INTEREST)),
+        "paid_costs": Sum("amount_ore", filter=Q(kind=K.PAID_COSTS)),
+        "surplus": Sum("amount_ore", filter=Q(kind=K.SURPLUS)),
     }
 
 
@@ -184,6 +209,8 @@ def _books(ledger_rows, invoice_rows) -> ClaimBooks:
     charges, payments, fees, days = [], [], set(), set()
     interest_booked = outstanding = 0
     for pk, kind, key, amount, booked_on in ledger_rows:
+        if kind in LedgerEntry.ALLOCATIONS:
+            continue  # the detail of a payment, already counted as the payment
         if kind in LedgerEntry.PAYMENTS:
             outstanding -= amount
             # Zero-padded: the statement orders one day's payments by ref, as they were booked.
@@ -247,16 +274,17 @@ class ClaimState:
 def claim_snapshots(claims, *, as_of: date | None = None) -> dict[int, Snapshot]:
     """Everything ``decide`` needs, as of a day (today by default), for a few claims."""
     as_of = as_of or timezone.localdate()
-    rows = [(c.pk, c.status, c.registered_on, c.debtor.kind, claim_policy(c).interest_enabled)
-            for c in claims]
+    rows = [(c.pk, c.status, c.registered_on, c.debtor.kind, claim_policy(c).interest_enabled,
+             c.hold_until) for c in claims]
     states = claim_states_of(rows, as_of=as_of, rates=RateTable(reference_rates()))
     return {pk: state.snapshot for pk, state in states.items()}
 
 
 def claim_states_of(rows, *, as_of: date, rates: RateTable) -> dict[int, ClaimState]:
     """``ClaimState`` of every claim of plain rows ``(id, status, registered_on, debtor kind,
-    interest on)``, as the tick's locking query reads them (no model instances: the tick reads
-    1000 claims a batch), with ``rates`` read and prepared once by the caller.
+    interest on[, hold until])``, as the tick's locking query reads them (no model instances:
+    the tick reads 1000 claims a batch), with ``rates`` read and prepared once by the caller.
+    A row without the hold gives a snapshot without one.
 
     Three queries whatever the batch size: the ledger, the invoices and the steps taken. The
     snapshot's ``outstanding_ore`` is what the debtor owes as of ``as_of``, interest to that day
@@ -271,7 +299,7 @@ def claim_states_of(rows, *, as_of: date, rates: RateTable) -> dict[int, ClaimSt
                                                                 "deadline"):
         steps[claim_id, kind] = (taken_on, deadline)
     out = {}
-    for pk, status, registered_on, debtor_kind, interest_enabled in rows:
+    for pk, status, registered_on, debtor_kind, interest_enabled, *hold in rows:
         try:
             owes = books[pk].owed(as_of=as_of, rates=rates, interest_enabled=interest_enabled)
         except ValueError:  # shown on the claim page; the claim still moves on, on its capital
@@ -284,7 +312,7 @@ def claim_states_of(rows, *, as_of: date, rates: RateTable) -> dict[int, ClaimSt
             outstanding_ore=owes.total_ore if owes else books[pk].ledger_outstanding_ore,
             reminder_sent_on=reminder_sent_on, reminder_deadline=reminder_deadline,
             demand_sent_on=demand_sent_on, demand_deadline=demand_deadline,
-            fees_charged=books[pk].fees_charged)
+            hold_until=hold[0] if hold else None, fees_charged=books[pk].fees_charged)
         out[pk] = ClaimState(snapshot=snapshot, owed=owes, books=books[pk])
     return out
 

@@ -138,3 +138,14 @@ def test_the_claim_page_shows_the_plan_and_it_comes_true(alice_client, alice, al
     with time_machine.travel(date(2026, 5, 31), tick=False):
         alice_client.force_login(alice)  # seven weeks later the session has expired
         assert alice_client.get(f"/arenden/{claim.pk}/").context["planned"] == []
+
+
+def test_a_held_claim_waits_even_when_its_next_date_says_otherwise(alice_co):
+    """The hold ("I have already paid") is the engine's to honour, not only the date's."""
+    claim = register_on(alice_co)
+    # Due on 7 April; held until Monday 20 April ("no step before this date").
+    Claim.objects.filter(pk=claim.pk).update(hold_until=date(2026, 4, 20))
+    collect_until(until=date(2026, 4, 17))
+    assert steps(claim) == []
+    collect_until(until=date(2026, 4, 20))
+    assert [(s[0], s[1]) for s in steps(claim)] == [("reminder", date(2026, 4, 20))]

@@ -1,0 +1,55 @@
+"""Mitt Ärende's forms. They check the shape of what was typed; the rules of the case (dates
+against its invoices, the hold) are the services' (``debtors.services``)."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from debtors.selectors import normalize_number
+from debtors.services import MESSAGE_MAX_LENGTH, NOTE_MAX_LENGTH
+from ekrav.formfields import SekAmountField
+from ekrav.identifiers import OCR_MAX_LENGTH
+
+
+class _NumberField(forms.CharField):
+    """Digits as printed in a letter; spaces and dashes typed with them are dropped."""
+
+    def to_python(self, value):
+        value = normalize_number(super().to_python(value))
+        if value and not (value.isascii() and value.isdigit()):
+            raise forms.ValidationError(_("Enter the digits as they are printed in the letter."),
+                                        code="invalid")
+        return value
+
+
+class OpenCaseForm(forms.Form):
+    case_number = _NumberField(
+        label=_("Case number"), max_length=40,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}))
+    ocr = _NumberField(
+        label=_("OCR number"), max_length=40,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}))
+
+    def clean_ocr(self):
+        ocr = self.cleaned_data["ocr"]
+        if len(ocr) > OCR_MAX_LENGTH:
+            raise forms.ValidationError(_("Enter the digits as they are printed in the letter."),
+                                        code="invalid")
+        return ocr
+
+
+class AlreadyPaidForm(forms.Form):
+    paid_on = forms.DateField(label=_("The day you paid"),
+                              widget=forms.DateInput(attrs={"type": "date"}))
+    amount = SekAmountField(label=_("Amount you paid (SEK)"))
+    note = forms.CharField(
+        label=_("Anything we should know (optional)"), required=False,
+        max_length=NOTE_MAX_LENGTH,
+        help_text=_("For example how you paid, or to whom."),
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": NOTE_MAX_LENGTH}))
+
+
+class MessageForm(forms.Form):
+    text = forms.CharField(
+        label=_("Your message"), max_length=MESSAGE_MAX_LENGTH,
+        help_text=_("A case handler reads it and answers you."),
+        widget=forms.Textarea(attrs={"rows": 5, "maxlength": MESSAGE_MAX_LENGTH}))
