@@ -32,7 +32,7 @@ from pydantic import (
     field_validator,
 )
 
-from claims.models import Claim, Status
+from claims.models import Claim, LedgerEntry, Status
 from claims.registration import parse_registration
 from claims.selectors import balances_for, claim_balance, claim_list
 from claims.services import (
@@ -204,12 +204,37 @@ class DebtorOut(Schema):
     phone: Optional[str]
 
 
-class BalanceOut(Schema):
+class RemainingOut(Schema):
     capital: Money
     interest: Money
     fees: Money
-    paid: Money
-    outstanding: Money = Field(..., description="capital + interest + fees - paid")
+
+
+class BalanceOut(Schema):
+    capital: Money = Field(..., description="Capital registered (every invoice).")
+    interest: Money = Field(..., description="Late-payment interest booked so far.")
+    fees: Money = Field(..., description="Statutory fees charged.")
+    paid: Money = Field(..., description="Every payment: to the agency and reported direct.")
+    surplus: Money = Field(..., description="Paid beyond the debt, held for refund.")
+    outstanding: Money = Field(..., description="capital + interest + fees - (paid - surplus)")
+    remaining: RemainingOut = Field(
+        ..., description="What is still owed of each component after every payment was "
+                         "allocated costs -> interest -> capital; the parts sum to `outstanding`.")
+
+
+class AllocationOut(Schema):
+    kind: Literal["paid_costs", "paid_interest", "paid_capital", "surplus"]
+    amount: Money
+
+
+class LedgerRowOut(Schema):
+    date: datetime.date
+    kind: Literal["capital", "interest", "fee", "payment", "direct_payment"]
+    amount: Money
+    legal_basis: str
+    allocations: list[AllocationOut] = Field(
+        ..., description="For a payment: how it was used (costs, then interest, then capital; "
+                         "what exceeds the debt is held for refund). Empty for a charge.")
 
 
 class EventOut(Schema):
@@ -435,7 +460,11 @@ def _claim_out(claim: Claim, balance, request) -> dict:
         "balance": {
             "capital": ore_to_str(balance.capital), "interest": ore_to_str(balance.interest),
             "fees": ore_to_str(balance.fees), "paid": ore_to_str(balance.paid),
+            "surplus": ore_to_str(balance.surplus),
             "outstanding": ore_to_str(balance.outstanding),
+            "remaining": {"capital": ore_to_str(balance.remaining_capital),
+                          "interest": ore_to_str(balance.remaining_interest),
+                          "fees": ore_to_str(balance.remaining_fees)},
         },
         "events": [{"date": e.occurred_on, "kind": e.kind, "text": e.text}
                    for e in claim.events.all()],
@@ -476,6 +505,23 @@ def claim_get(request, id: ClaimId):  # noqa: A002 - the contract's name
 
 
 LetterId = Annotated[int, Path(..., ge=1, le=MAX_ID)]
+
+
+@router.get("/claims/{id}/ledger", operation_id="claim_ledger", summary="A claim's ledger",
+            response={200: list[LedgerRowOut], **_errors(401, 404, 422)})
+def claim_ledger(request, id: ClaimId):  # noqa: A002 - the contract's name
+    """Every amount charged or paid on the claim, oldest first, with its legal basis; each
+    payment with its allocation. Append-only: a row once listed is never changed."""
+    claim = _claim_of(request.auth, id)
+    rows, parts = [], {}
+    for entry in claim.ledger.order_by("booked_on", "id"):
+        if entry.kind in LedgerEntry.ALLOCATIONS:
+            parts.setdefault(entry.key.rsplit(">", 1)[0], []).append(
+                {"kind": entry.kind, "amount": ore_to_str(entry.amount_ore)})
+        else:
+            rows.append(entry)
+    return [{"date": e.booked_on, "kind": e.kind, "amount": ore_to_str(e.amount_ore),
+             "legal_basis": e.legal_basis, "allocations": parts.get(e.key, [])} for e in rows]
 
 
 @router.get("/claims/{id}/letters/{letter_id}/pdf", operation_id="claim_letter_pdf",

@@ -384,23 +384,97 @@ def claim_report_direct_payment(*, claim: Claim, amount_ore: int, paid_on: date,
     event = Event.objects.create(
         claim=locked, kind=Event.Kind.DIRECT_PAYMENT, occurred_on=today, actor=user,
         data={"amount_ore": amount_ore, "paid_on": paid_on.isoformat()})
-    LedgerEntry.objects.create(
-        claim=locked, kind=LedgerEntry.Kind.DIRECT_PAYMENT, amount_ore=amount_ore,
-        booked_on=paid_on, key=f"direct:{uuid.uuid4().hex}", event=event,
-        legal_basis=_legal(gettext_lazy("Paid directly to the creditor, reported by the "
-                                        "creditor")))
+    _book_payment(locked, books, owed, kind=LedgerEntry.Kind.DIRECT_PAYMENT,
+                  key=f"direct:{uuid.uuid4().hex}", amount_ore=amount_ore, paid_on=paid_on,
+                  event=event, today=today, user=user,
+                  legal_basis=_legal(gettext_lazy("Paid directly to the creditor, reported by "
+                                                  "the creditor")))
+    claim.status = locked.status
+    return claim
+
+
+@dataclass(frozen=True)
+class Received:
+    """A payment to the agency booked on a claim: its ledger row, and what is left."""
+
+    claim: Claim
+    entry: LedgerEntry | None  # None when this payment was booked before (exactly once)
+    surplus_ore: int  # paid beyond the debt: held for refund
+    closed: bool  # the claim is paid in full now
+
+
+@transaction.atomic
+def claim_payment_receive(*, claim: Claim, amount_ore: int, paid_on: date, today: date,
+                          source: str, external_id: str, user=None) -> Received:
+    """A payment to the agency (bankgiro/BgMax, Swish, card, Trustly) matched to ``claim``.
+
+    Booked once per (source, external id), with the interest accrued up to its day, and
+    allocated costs -> interest -> capital in allocation rows; a payment beyond the debt is
+    held for refund (never kept), and a claim paid in full is closed and stops all steps.
+    """
+    key = f"payment:{source}:{external_id}"
+    locked = (Claim.objects.select_for_update(of=("self",))
+              .select_related("creditor__policy").get(pk=claim.pk))
+    if LedgerEntry.objects.filter(claim=locked, key=key).exists():
+        return Received(claim=locked, entry=None, surplus_ore=0, closed=locked.is_closed)
+    if locked.is_closed or amount_ore <= 0:
+        raise ClaimError({"status": [_("The claim is closed and can no longer be changed.")]},
+                         code="claim_closed")
+    books = claim_books(locked)
+    owed = _owed_with_payment(locked, books, amount_ore=amount_ore, paid_on=paid_on)
+    event = Event.objects.create(
+        claim=locked, kind=Event.Kind.PAYMENT, occurred_on=today, actor=user,
+        data={"amount_ore": amount_ore, "paid_on": paid_on.isoformat(), "source": source})
+    entry, surplus = _book_payment(
+        locked, books, owed, kind=LedgerEntry.Kind.PAYMENT, key=key, amount_ore=amount_ore,
+        paid_on=paid_on, event=event, today=today, user=user,
+        legal_basis=_legal(gettext_lazy("Payment to the agency (%(source)s)"), source=source))
+    return Received(claim=locked, entry=entry, surplus_ore=surplus,
+                    closed=locked.status == Status.PAID)
+
+
+def _book_payment(locked, books, owed, *, kind, key, amount_ore, paid_on, event, today, user,
+                  legal_basis) -> tuple[LedgerEntry, int]:
+    """The payment row, the interest accrued to its day, its allocation rows; the claim
+    closed when nothing is owed any more. Returns (payment row, surplus)."""
+    entry = LedgerEntry.objects.create(claim=locked, kind=kind, amount_ore=amount_ore,
+                                       booked_on=paid_on, key=key, event=event,
+                                       legal_basis=legal_basis)
     interest = books.interest_to_book(owed.on_payment_day)
     if interest:
         LedgerEntry.objects.create(
             claim=locked, kind=LedgerEntry.Kind.INTEREST, amount_ore=interest,
             booked_on=paid_on, key=interest_key(paid_on), event=event,
             legal_basis=interest_legal_basis(paid_on))
+    allocation = owed.allocation or _fallback_allocation(amount_ore, owed.before)
+    K = LedgerEntry.Kind
+    parts = ((K.PAID_COSTS, "costs", allocation.costs_ore),
+             (K.PAID_INTEREST, "interest", allocation.interest_ore),
+             (K.PAID_CAPITAL, "capital", allocation.capital_ore),
+             (K.SURPLUS, "surplus", allocation.surplus_ore))
+    LedgerEntry.objects.bulk_create([
+        LedgerEntry(claim=locked, kind=part_kind, amount_ore=amount, booked_on=paid_on,
+                    key=f"{key}>{name}", event=event, legal_basis=ALLOCATION_BASIS)
+        for part_kind, name, amount in parts if amount > 0])
     if owed.after == 0:
         _set_status(locked, new=Status.PAID, allowed_from=_open_statuses())
         Claim.objects.filter(pk=locked.pk).update(next_action_on=None)
         Event.objects.create(claim=locked, kind=Event.Kind.PAID, occurred_on=today, actor=user)
-    claim.status = locked.status
-    return claim
+    return entry, allocation.surplus_ore
+
+
+# 9 kap. 5 § handelsbalken: a payment pays costs, then interest, then capital (DOMAIN.md).
+ALLOCATION_BASIS = "Avräkning kostnader, ränta, kapital (9 kap. 5 § handelsbalken)"
+
+
+def _fallback_allocation(amount_ore: int, owed_ore: int):
+    """Without a statement (the rate table does not reach back): all to what the ledger
+    says is owed, the rest held for refund. The parts still add up to the payment."""
+    from claims.statement import Allocation
+
+    paid = min(amount_ore, owed_ore)
+    return Allocation(payment_ref="reported", on=date.min, costs_ore=0, interest_ore=0,
+                      capital_ore=paid, surplus_ore=amount_ore - paid, capital_by_invoice=())
 
 
 @dataclass(frozen=True)
@@ -409,6 +483,7 @@ class _Owed:
     after: int  # owed after it
     surplus: bool  # the payment is more than was owed
     on_payment_day: Statement | None  # as of the payment day, with the payment
+    allocation: object | None = None  # how the payment is used (claims.statement.Allocation)
 
 
 def _owed_with_payment(claim, books, *, amount_ore, paid_on) -> _Owed:
@@ -429,5 +504,7 @@ def _owed_with_payment(claim, books, *, amount_ore, paid_on) -> _Owed:
         owed = books.ledger_outstanding_ore
         return _Owed(before=owed, after=max(0, owed - amount_ore), surplus=amount_ore > owed,
                      on_payment_day=None)
+    allocation = next(a for a in on_day.allocations if a.payment_ref == payment.ref)
     return _Owed(before=before.total_owed_ore, after=after.total_owed_ore,
-                 surplus=after.surplus_ore > before.surplus_ore, on_payment_day=on_day)
+                 surplus=after.surplus_ore > before.surplus_ore, on_payment_day=on_day,
+                 allocation=allocation)

@@ -183,6 +183,9 @@ CELERY_BEAT_SCHEDULE = {
     # The day's print batch, before the printer's afternoon collection.
     "print-batch": {"task": "letters.tasks.print_batch_task",
                     "schedule": crontab(hour=16, minute=0)},
+    # Creditors' e-mails about payments whose sending failed right after the booking.
+    "payment-notices": {"task": "payments.tasks.payment_notices_task",
+                        "schedule": crontab(minute="*/10")},
 }
 
 SIMULATORS_ENABLED = env.bool("SIMULATORS_ENABLED", default=True)
@@ -217,6 +220,19 @@ KIVRA_TIMEOUT = env.float("KIVRA_TIMEOUT", default=10.0)
 # A delivery that fails (Kivra down, timeout) is tried this many times in all before the
 # letter falls back to print; a rejected one (no mailbox, refused content) falls back at once.
 KIVRA_MAX_ATTEMPTS = env.int("KIVRA_MAX_ATTEMPTS", default=3)
+
+# Swish (merchant Commerce API, mutual TLS). Production: https://cpc.getswish.net/swish-cpcapi/api
+# (Swish's test simulator MSS: https://mss.cpc.getswish.net/swish-cpcapi/api). With simulators on
+# and no URL given, ekrav's own simulator (under /sim/swish/) is used; empty turns Swish off.
+SWISH_BASE_URL = env.str("SWISH_BASE_URL",
+                         default=f"{SITE_URL}/sim/swish" if SIMULATORS_ENABLED else "")
+SWISH_PAYEE_ALIAS = env.str("SWISH_PAYEE_ALIAS", default=AGENCY["swish_number"])
+# The merchant certificate (PEM) and its key, and the CA that signed Swish's server certificate.
+# Empty: no client certificate and the system CAs, which is how the simulator is reached.
+SWISH_CERT_FILE = env.str("SWISH_CERT_FILE", default="")
+SWISH_KEY_FILE = env.str("SWISH_KEY_FILE", default="")
+SWISH_CA_FILE = env.str("SWISH_CA_FILE", default="")
+SWISH_TIMEOUT = env.float("SWISH_TIMEOUT", default=10.0)
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

@@ -7,6 +7,7 @@ urlpatterns = [
     path("konto/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("ekrav.api_urls")),
+    path("mitt-arende/", include("debtors.urls")),
     path("", include("creditors.urls")),
     path("", include("claims.urls")),
     path("", include("letters.urls")),
@@ -15,3 +16,4 @@ urlpatterns = [
 if settings.SIMULATORS_ENABLED:
     # Local stand-ins for outside systems, spoken to over real HTTP (ARCHITECTURE.md decision 8).
     urlpatterns.append(path("sim/kivra/", include("letters.sim_urls")))
+    urlpatterns.append(path("sim/swish/", include("payments.sim_urls")))

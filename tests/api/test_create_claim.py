@@ -70,7 +70,9 @@ def test_registers_a_claim_and_returns_it(client, alice_co, alice_key, charlie_c
     assert body["due_date"] == (timezone.localdate() - timedelta(days=10)).isoformat()
     assert body["registered_on"] == timezone.localdate().isoformat()
     assert body["balance"] == {"capital": "1234.50", "interest": "0.00", "fees": "0.00",
-                               "paid": "0.00", "outstanding": "1234.50"}
+                               "paid": "0.00", "surplus": "0.00", "outstanding": "1234.50",
+                               "remaining": {"capital": "1234.50", "interest": "0.00",
+                                             "fees": "0.00"}}
     assert [e["kind"] for e in body["events"]] == ["registered"]
     assert body["events"][0]["text"].startswith("Claim registered: invoice F-1001")
     assert body["letters"] == []

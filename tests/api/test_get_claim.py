@@ -1,6 +1,7 @@
 """GET /api/v1/claims/{id}: one claim with its balance and timeline."""
 
 import re
+from decimal import Decimal
 from datetime import timedelta
 
 import pytest
@@ -54,7 +55,8 @@ def test_money_is_decimal_strings_with_two_decimals(client, alice_co, alice_key)
     balance = get(client, alice_key, claim.pk).json()["balance"]
 
     assert balance["capital"] == "1000.00"
-    assert all(MONEY.match(value) for value in balance.values())
+    remaining = balance.pop("remaining")
+    assert all(MONEY.match(value) for value in [*balance.values(), *remaining.values()])
 
 
 def test_outstanding_is_capital_plus_interest_plus_fees_minus_paid(client, alice_claim,
@@ -70,8 +72,12 @@ def test_outstanding_is_capital_plus_interest_plus_fees_minus_paid(client, alice
 
     body = get(client, alice_key, alice_claim.pk).json()
 
+    # The payment (yesterday) paid interest to its day, then capital; the fee booked today
+    # came after it and is still owed.
     assert body["balance"] == {"capital": "1234.50", "interest": "12.05", "fees": "60.00",
-                               "paid": "234.50", "outstanding": "1072.05"}
+                               "paid": "234.50", "surplus": "0.00", "outstanding": "1072.05",
+                               "remaining": {"capital": "1003.04", "interest": "9.01",
+                                             "fees": "60.00"}}
     assert [e["kind"] for e in body["events"]] == ["registered", "direct_payment"]
     assert body["events"][1]["text"].startswith("The creditor reported a direct payment")
 
@@ -147,3 +153,40 @@ def test_letters_sent_are_listed_with_their_pdf(client, alice_co, alice_key, cha
     assert hashlib.sha256(b"".join(pdf.streaming_content)).hexdigest() == letter.sha256
     other = client.get(pdf_url, HTTP_AUTHORIZATION=f"Bearer {charlie_key}")
     assert other.status_code == 404 and other.json()["error"] == "not_found"
+
+
+def test_remaining_and_the_ledger_show_how_a_payment_was_allocated(client, alice_co, alice_key,
+                                                                   charlie_key):
+    """issue 4: balance.remaining per component, and GET /claims/{id}/ledger."""
+    from datetime import date
+
+    from claims.collection import collect_until
+    from claims.registration import parse_registration
+    from claims.services import claim_payment_receive, claim_register
+    from tests.conftest import registration_data
+
+    data = registration_data(invoice_date="2026-02-01", due_date="2026-03-01")
+    registration, _errors = parse_registration(data, today=date(2026, 4, 2))
+    claim = claim_register(creditor=alice_co, registration=registration, today=date(2026, 4, 2))
+    collect_until(until=date(2026, 4, 7))  # the reminder: a 60 kr fee and interest to the day
+    claim_payment_receive(claim=claim, amount_ore=10000, paid_on=date(2026, 4, 9),
+                          today=date(2026, 4, 9), source="bgmax", external_id="x1")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {alice_key}"}
+    balance = client.get(f"/api/v1/claims/{claim.pk}", **auth).json()["balance"]
+    remaining = balance["remaining"]
+    assert remaining["fees"] == "0.00"  # costs first
+    total = sum(Decimal(v) for v in remaining.values())
+    assert total == Decimal(balance["outstanding"]) and balance["surplus"] == "0.00"
+    ledger = client.get(f"/api/v1/claims/{claim.pk}/ledger", **auth).json()
+    # Interest is booked to the payment's day before the payment is allocated.
+    assert [(row["date"], row["kind"]) for row in ledger] == [
+        ("2026-04-02", "capital"), ("2026-04-07", "fee"), ("2026-04-07", "interest"),
+        ("2026-04-09", "payment"), ("2026-04-09", "interest")]
+    payment = next(row for row in ledger if row["kind"] == "payment")
+    parts = {a["kind"]: a["amount"] for a in payment["allocations"]}
+    assert parts["paid_costs"] == "60.00"
+    assert sum(Decimal(v) for v in parts.values()) == Decimal("100.00")
+    assert all(row["legal_basis"] for row in ledger)
+    other = client.get(f"/api/v1/claims/{claim.pk}/ledger",
+                       HTTP_AUTHORIZATION=f"Bearer {charlie_key}")
+    assert other.status_code == 404

@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from pypdf import PdfWriter
 
-from claims.models import Claim, Invoice, Status
+from claims.models import Claim, Invoice, LedgerEntry, Status
 from claims.selectors import claim_statement
 from ekrav.money import ore_to_str
 from tests.conftest import another_debtor, register, registration_data
@@ -137,8 +137,10 @@ def test_report_a_direct_payment(alice_client, alice_claim):
     response = alice_client.post(f"/arenden/{alice_claim.pk}/betalning/",
                                  {"amount": "5000", "paid_on": today})
     assert response.status_code == 400  # more than is owed: said, and nothing booked
-    # Capital, the payment and the interest to its day.
-    assert alice_claim.ledger.count() == 3
+    # Capital, the payment and the interest to its day; the payment's allocation detailed.
+    assert alice_claim.ledger.exclude(kind__in=LedgerEntry.ALLOCATIONS).count() == 3
+    allocated = alice_claim.ledger.filter(kind__in=LedgerEntry.ALLOCATIONS)
+    assert sum(allocated.values_list("amount_ore", flat=True)) == 23450
     alice_client.post(f"/arenden/{alice_claim.pk}/betalning/", {"amount": "1000",
                                                                  "paid_on": today})
     alice_claim.refresh_from_db()

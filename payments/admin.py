@@ -1,0 +1,129 @@
+"""Incoming payments for case handlers: the unmatched queue (assign to a claim or mark for
+refund) and the BgMax files, uploaded here or by `manage.py import_bgmax`."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from claims.models import Claim
+from claims.services import ClaimError
+from ekrav.money import format_sek
+from payments.models import BgmaxImport, IncomingPayment
+from payments.services import (
+    BgmaxRejected,
+    bgmax_import,
+    payment_assign,
+    payment_mark_for_refund,
+)
+
+MAX_BGMAX_BYTES = 50 * 1024 * 1024
+
+
+class AssignForm(forms.Form):
+    case_number = forms.CharField(label=_("Case number"), max_length=16)
+
+    def clean_case_number(self):
+        claim = Claim.objects.filter(case_number=self.cleaned_data["case_number"].strip()).first()
+        if claim is None:
+            raise ValidationError(_("No case has that number."))
+        if claim.is_closed:
+            raise ValidationError(_("That case is closed."))
+        return claim
+
+
+@admin.register(IncomingPayment)
+class IncomingPaymentAdmin(admin.ModelAdmin):
+    list_display = ["paid_on", "source", "amount", "reference", "payer_name", "state", "claim",
+                    "matched_by", "note"]
+    list_filter = ["state", "source", "matched_by", "paid_on"]
+    search_fields = ["reference", "payer_name", "claim__case_number", "external_id"]
+    list_select_related = ["claim"]
+    readonly_fields = [f.name for f in IncomingPayment._meta.fields]
+    actions = ["mark_for_refund"]
+
+    @admin.display(description=_("Amount"))
+    def amount(self, obj):
+        return format_sek(obj.amount_ore)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        return [path("<int:pk>/assign/", self.admin_site.admin_view(self.assign_view),
+                     name="payments_incomingpayment_assign"), *super().get_urls()]
+
+    def assign_view(self, request, pk):
+        payment = IncomingPayment.objects.get(pk=pk)
+        form = AssignForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                payment_assign(payment_id=pk, claim=form.cleaned_data["case_number"],
+                               today=timezone.localdate(), user=request.user)
+            except ClaimError as exc:
+                messages.error(request, " ".join(m for ms in exc.errors.values() for m in ms))
+            else:
+                messages.success(request, _("The payment is booked on case %(case)s.") % {
+                    "case": form.cleaned_data["case_number"].case_number})
+                return redirect("admin:payments_incomingpayment_changelist")
+        return render(request, "admin/payments/assign.html", {
+            **self.admin_site.each_context(request), "payment": payment, "form": form,
+            "title": _("Book the payment on a case"), "opts": self.model._meta})
+
+    @admin.action(description=_("Mark for refund"))
+    def mark_for_refund(self, request, queryset):
+        done = 0
+        for pk in queryset.filter(state=IncomingPayment.State.UNMATCHED).values_list("pk",
+                                                                                     flat=True):
+            payment_mark_for_refund(payment_id=pk, user=request.user)
+            done += 1
+        self.message_user(request, _("%(n)d payments marked for refund.") % {"n": done})
+
+
+class BgmaxUploadForm(forms.Form):
+    file = forms.FileField(label=_("BgMax file"))
+
+    def clean_file(self):
+        file = self.cleaned_data["file"]
+        if file.size > MAX_BGMAX_BYTES:
+            raise ValidationError(_("The file is larger than 50 MB."))
+        return file
+
+
+@admin.register(BgmaxImport)
+class BgmaxImportAdmin(admin.ModelAdmin):
+    list_display = ["filename", "created_at", "imported_by", "summary"]
+    readonly_fields = ["sha256", "filename", "created_at", "imported_by", "summary"]
+    exclude = ["content"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def add_view(self, request, form_url="", extra_context=None):
+        form = BgmaxUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                summary = bgmax_import(data=upload.read(), filename=upload.name,
+                                       today=timezone.localdate(), user=request.user)
+            except BgmaxRejected as exc:
+                form.add_error("file", _("The file was rejected whole: %(why)s") % {
+                    "why": exc.message})
+            else:
+                messages.success(request, _(
+                    "%(payments)d payments, %(matched)d booked, %(unmatched)d for handlers.")
+                    % summary if not summary.get("already_imported") else
+                    _("This file was imported before; nothing changed."))
+                return redirect("admin:payments_incomingpayment_changelist")
+        return render(request, "admin/payments/bgmax_upload.html", {
+            **self.admin_site.each_context(request), "form": form, "opts": self.model._meta,
+            "title": _("Import a BgMax file")})
