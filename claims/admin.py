@@ -62,14 +62,15 @@ class StepInline(admin.TabularInline):
 @admin.register(Claim)
 class ClaimAdmin(admin.ModelAdmin):
     list_display = ["case_number", "debtor", "creditor", "status", "capital", "registered_on",
-                    "next_action_on", "source"]
+                    "next_action_on", "hold_until", "source"]
     list_filter = ["status", "source", "registered_on"]
     search_fields = ["case_number", "ocr", "debtor__name", "debtor__identity_number",
                      "creditor__name", "creditor__organisation_number",
                      "invoices__invoice_number"]
     list_select_related = ["debtor", "creditor"]
+    # The hold is set by the debtor's "already paid" (debtors.services), with its event.
     readonly_fields = ["case_number", "ocr", "creditor", "debtor", "registered_on", "source",
-                       "created_by", "created_at", "status"]
+                       "created_by", "created_at", "status", "hold_until"]
     inlines = [InvoiceInline, StepInline, LedgerInline, EventInline]
     date_hierarchy = "registered_on"
     show_full_result_count = False
