@@ -3,8 +3,8 @@ refund) and the BgMax files, uploaded here or by `manage.py import_bgmax`."""
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
-from django.shortcuts import redirect, render
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -60,7 +60,9 @@ class IncomingPaymentAdmin(admin.ModelAdmin):
                      name="payments_incomingpayment_assign"), *super().get_urls()]
 
     def assign_view(self, request, pk):
-        payment = IncomingPayment.objects.get(pk=pk)
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        payment = get_object_or_404(IncomingPayment, pk=pk)
         form = AssignForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
@@ -109,6 +111,8 @@ class BgmaxImportAdmin(admin.ModelAdmin):
         return False
 
     def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
         form = BgmaxUploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
