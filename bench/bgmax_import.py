@@ -42,6 +42,8 @@ def main() -> int:
     parser.add_argument("--payments", type=int, default=5_000)
     parser.add_argument("--creditors", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--cprofile", action="store_true",
+                        help="import under cProfile (slower) and print the top 20 functions")
     args = parser.parse_args()
     database_url = os.environ.get("DATABASE_URL") or DEFAULT_URL
     with tempfile.TemporaryDirectory(prefix="ekrav-bench-") as var_dir:
@@ -81,7 +83,15 @@ def bench(args) -> int:
     parsed = parse_bgmax(data)
     parse_s = time.perf_counter() - started
     started = time.perf_counter()
-    summary = bgmax_import(data=data, filename="bench.txt", today=PAID_ON)
+    if args.cprofile:
+        import cProfile
+        import pstats
+
+        profile = cProfile.Profile()
+        summary = profile.runcall(bgmax_import, data=data, filename="bench.txt", today=PAID_ON)
+        pstats.Stats(profile).sort_stats("cumulative").print_stats(20)
+    else:
+        summary = bgmax_import(data=data, filename="bench.txt", today=PAID_ON)
     import_s = time.perf_counter() - started
     n = len(parsed.payments)
     print(f"PARSE parse_bgmax alone: {parse_s:.3f} s, {n / parse_s:.0f} payments/s")

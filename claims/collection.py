@@ -24,12 +24,13 @@ How it runs, and why:
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Case, DateField, Max, Min, Value, When
 from django.utils import timezone, translation
 
 from claims.engine import Policy, apply_step, decide, next_action_on
 from claims.fees import FeeCaps
+from claims.bulk import insert_rows
 from claims.models import Claim, Event, LedgerEntry, Status, Step, TickRun
 from claims.selectors import (
     FEE_PREFIX,
@@ -156,9 +157,9 @@ def _write_steps(taken) -> None:
     """The steps, their events and their fee and interest ledger rows: one bulk insert per
     table. ``taken`` is ``(claim id, step, interest to book)``."""
     now = timezone.now()  # created_at (auto_now_add), once for the batch
-    _insert(Step, ("claim", "kind", "taken_on", "deadline", "created_at"),
+    insert_rows(Step, ("claim", "kind", "taken_on", "deadline", "created_at"),
             [(pk, step.kind, step.on, step.deadline, now) for pk, step, _interest in taken])
-    event_ids = _insert(Event, ("claim", "kind", "occurred_on", "created_at", "data"), [
+    event_ids = insert_rows(Event, ("claim", "kind", "occurred_on", "created_at", "data"), [
         (pk, f"step_{step.kind}", step.on, now,
          {"deadline": step.deadline.isoformat() if step.deadline else None,
           "fees": [{"kind": str(f.kind), "amount_ore": f.amount_ore} for f in step.fees]})
@@ -172,48 +173,8 @@ def _write_steps(taken) -> None:
     interest = [(pk, LedgerEntry.Kind.INTEREST, amount, step.on, interest_key(step.on),
                  event_id, basis[step.on], now)
                 for (pk, step, amount), event_id in zip(taken, event_ids) if amount > 0]
-    _insert(LedgerEntry, ("claim", "kind", "amount_ore", "booked_on", "key", "event",
+    insert_rows(LedgerEntry, ("claim", "kind", "amount_ore", "booked_on", "key", "event",
                           "legal_basis", "created_at"), fees + interest)
-
-
-def _insert(model, fields, rows, *, return_ids=False) -> list[int]:
-    """Insert ``rows`` (tuples in the order of ``fields``, foreign keys as ids) in one go;
-    returns their new ids in order if asked.
-
-    On PostgreSQL by COPY, after drawing the ids from the table's sequence when they are asked
-    for: ~5x faster than ``bulk_create`` for a batch, whose per-field Python and array dumping
-    were half the tick's time (ARCHITECTURE.md, "What is fast here"). Elsewhere (SQLite, the
-    embedded default) by ``bulk_create``. Constraints hold either way: a second step of a kind
-    fails the batch on the unique (claim, kind) as it did before.
-    """
-    if not rows:
-        return []
-    concrete = [model._meta.get_field(name) for name in fields]
-    if connection.vendor != "postgresql":
-        objects = model.objects.bulk_create(
-            [model(**{f.attname: value for f, value in zip(concrete, row)}) for row in rows])
-        return [obj.pk for obj in objects]
-    # JSON is the one type that needs Django's adaptation (psycopg's Jsonb, with the encoder).
-    json = [i for i, f in enumerate(concrete) if f.get_internal_type() == "JSONField"]
-    columns = [f.column for f in concrete]
-    quote, table = connection.ops.quote_name, model._meta.db_table
-    with connection.cursor() as cursor, connection.wrap_database_errors:
-        ids = []
-        if return_ids:
-            pk = model._meta.pk.column
-            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) "
-                           "FROM generate_series(1, %s)", [table, pk, len(rows)])
-            ids = [row[0] for row in cursor.fetchall()]
-            columns = [pk, *columns]
-        with cursor.copy(f"COPY {quote(table)} ({', '.join(map(quote, columns))}) "
-                         "FROM STDIN") as copy:
-            for n, row in enumerate(rows):
-                if json:
-                    row = list(row)
-                    for i in json:
-                        row[i] = concrete[i].get_db_prep_save(row[i], connection)
-                copy.write_row((ids[n], *row) if return_ids else row)
-    return ids
 
 
 def _move_statuses(taken, next_dates) -> None:

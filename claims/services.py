@@ -1,5 +1,6 @@
 """Every write to a claim. Each service checks its guard first and runs in one transaction."""
 
+import dataclasses
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -8,12 +9,20 @@ from datetime import date
 from django.db import IntegrityError, transaction
 from django.db.models import CharField, F
 from django.db.models.functions import Cast
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _, gettext_lazy
 
+from claims.bulk import insert_rows
 from claims.models import CLOSED_STATUSES, Claim, Event, Invoice, LedgerEntry, Status
 from claims.registration import Registration
-from claims.selectors import claim_books, claim_policy, interest_key, reference_rates
+from claims.selectors import (
+    claim_books,
+    claim_books_of,
+    claim_policy,
+    ids_in,
+    interest_key,
+    reference_rates,
+)
 from claims.statement import Payment, RateTable, Statement, interest_legal_basis
 from debtors.services import debtor_upsert, debtor_upsert_many
 from ekrav.calendar import first_bank_day_after
@@ -395,15 +404,29 @@ def claim_report_direct_payment(*, claim: Claim, amount_ore: int, paid_on: date,
 
 @dataclass(frozen=True)
 class Received:
-    """A payment to the agency booked on a claim: its ledger row, and what is left."""
+    """A payment to the agency on a claim: whether this call booked it, and what is left."""
 
     claim: Claim
-    entry: LedgerEntry | None  # None when this payment was booked before (exactly once)
+    booked: bool  # False when the payment was booked before (exactly once)
     surplus_ore: int  # paid beyond the debt: held for refund
     closed: bool  # the claim is paid in full now
 
 
-@transaction.atomic
+@dataclass(frozen=True)
+class IncomingOnClaim:
+    """A payment to the agency matched to a claim, as the batch booking takes it."""
+
+    claim_id: int
+    amount_ore: int
+    paid_on: date
+    source: str  # "bgmax", "swish", "card", "trustly"
+    external_id: str  # with the source, the exactly-once key
+
+    @property
+    def key(self) -> str:
+        return f"payment:{self.source}:{self.external_id}"
+
+
 def claim_payment_receive(*, claim: Claim, amount_ore: int, paid_on: date, today: date,
                           source: str, external_id: str, user=None) -> Received:
     """A payment to the agency (bankgiro/BgMax, Swish, card, Trustly) matched to ``claim``.
@@ -412,25 +435,117 @@ def claim_payment_receive(*, claim: Claim, amount_ore: int, paid_on: date, today
     allocated costs -> interest -> capital in allocation rows; a payment beyond the debt is
     held for refund (never kept), and a claim paid in full is closed and stops all steps.
     """
-    key = f"payment:{source}:{external_id}"
-    locked = (Claim.objects.select_for_update(of=("self",))
-              .select_related("creditor__policy").get(pk=claim.pk))
-    if LedgerEntry.objects.filter(claim=locked, key=key).exists():
-        return Received(claim=locked, entry=None, surplus_ore=0, closed=locked.is_closed)
-    if locked.is_closed or amount_ore <= 0:
-        raise ClaimError({"status": [_("The claim is closed and can no longer be changed.")]},
-                         code="claim_closed")
-    books = claim_books(locked)
-    owed = _owed_with_payment(locked, books, amount_ore=amount_ore, paid_on=paid_on)
-    event = Event.objects.create(
-        claim=locked, kind=Event.Kind.PAYMENT, occurred_on=today, actor=user,
-        data={"amount_ore": amount_ore, "paid_on": paid_on.isoformat(), "source": source})
-    entry, surplus = _book_payment(
-        locked, books, owed, kind=LedgerEntry.Kind.PAYMENT, key=key, amount_ore=amount_ore,
-        paid_on=paid_on, event=event, today=today, user=user,
-        legal_basis=_legal(gettext_lazy("Payment to the agency (%(source)s)"), source=source))
-    return Received(claim=locked, entry=entry, surplus_ore=surplus,
-                    closed=locked.status == Status.PAID)
+    result = claim_payments_receive_many(
+        payments=[IncomingOnClaim(claim_id=claim.pk, amount_ore=amount_ore, paid_on=paid_on,
+                                  source=source, external_id=external_id)],
+        today=today, user=user)[0]
+    if isinstance(result, ClaimError):
+        raise result
+    return result
+
+
+@transaction.atomic
+def claim_payments_receive_many(*, payments: list[IncomingOnClaim], today: date,
+                                user=None) -> list[Received | ClaimError]:
+    """``claim_payment_receive`` of many payments (a BgMax file's), in a few statements.
+
+    The claims are locked in id order, read once (ledger, invoices, the rate table), each
+    payment is allocated in memory in date order per claim, and the rows are written per
+    table in one go (COPY on PostgreSQL). Returns, in order, each payment's ``Received`` or
+    the ``ClaimError`` that refused it (a closed claim), which then wrote nothing.
+    """
+    ids = sorted({p.claim_id for p in payments})
+    claims = {c.pk: c for c in Claim.objects.select_for_update(of=("self",))
+              .select_related("creditor__policy").filter(pk__in=ids_in(ids)).order_by("pk")}
+    booked = set(LedgerEntry.objects.filter(claim_id__in=ids_in(ids),
+                                            key__in=[p.key for p in payments])
+                 .values_list("claim_id", "key"))
+    books, rates = claim_books_of(ids), RateTable(reference_rates())
+    batch = _PaymentBatch(today=today, user=user)
+    results: list = [None] * len(payments)
+    for i in sorted(range(len(payments)), key=lambda i: (payments[i].claim_id,
+                                                          payments[i].paid_on, i)):
+        p = payments[i]
+        claim = claims.get(p.claim_id)
+        if claim is not None and (p.claim_id, p.key) in booked:
+            results[i] = Received(claim=claim, booked=False, surplus_ore=0,
+                                  closed=claim.is_closed)
+        elif claim is None or claim.is_closed:
+            results[i] = ClaimError({"status": [_("The claim is closed and can no longer be "
+                                                  "changed.")]}, code="claim_closed")
+        else:
+            books[p.claim_id], results[i] = batch.add(claim, books[p.claim_id], p, rates=rates,
+                                                      n=i)
+            booked.add((p.claim_id, p.key))
+    batch.write()
+    return results
+
+
+class _PaymentBatch:
+    """The rows of a batch of payments, gathered in memory and written per table at the end."""
+
+    def __init__(self, *, today, user):
+        self.today, self.user = today, user
+        self.events, self.entries, self.paid = [], [], []  # entries: (event index, row)
+
+    def add(self, claim, books, p: IncomingOnClaim, *, rates, n: int):
+        # "~" sorts after the booked payments' zero-padded ids: later in the same day.
+        ref = f"~{n:09d}"
+        owed = _owed_with_payment(claim, books, amount_ore=p.amount_ore, paid_on=p.paid_on,
+                                  rates=rates, ref=ref, need_before=False)
+        event = len(self.events)
+        self.events.append((claim.pk, Event.Kind.PAYMENT, self.today,
+                            {"amount_ore": p.amount_ore, "paid_on": p.paid_on.isoformat(),
+                             "source": p.source}))
+        K = LedgerEntry.Kind
+        rows = [(K.PAYMENT, p.amount_ore, p.key,
+                 _legal(gettext_lazy("Payment to the agency (%(source)s)"), source=p.source))]
+        interest = books.interest_to_book(owed.on_payment_day)
+        if interest:
+            rows.append((K.INTEREST, interest, interest_key(p.paid_on),
+                         interest_legal_basis(p.paid_on)))
+        allocation = owed.allocation or _fallback_allocation(p.amount_ore, owed.before)
+        for kind, name, amount in _allocation_parts(allocation):
+            rows.append((kind, amount, f"{p.key}>{name}", ALLOCATION_BASIS))
+        for kind, amount, key, basis in rows:
+            self.entries.append((event, (claim.pk, kind, amount, p.paid_on, key, basis)))
+        closed = owed.after == 0
+        if closed:
+            self.paid.append(claim.pk)
+            claim.status = Status.PAID
+        books = dataclasses.replace(
+            books, payments=(*books.payments, Payment(on=p.paid_on, amount_ore=p.amount_ore,
+                                                      ref=ref)),
+            interest_booked_ore=books.interest_booked_ore + interest,
+            interest_days=books.interest_days | ({p.paid_on} if interest else set()))
+        return books, Received(claim=claim, booked=True, surplus_ore=allocation.surplus_ore,
+                               closed=closed)
+
+    def write(self) -> None:
+        now = timezone.now()
+        paid_events = [(pk, Event.Kind.PAID, self.today, {}) for pk in self.paid]
+        event_ids = insert_rows(Event, ("claim", "kind", "occurred_on", "data", "actor",
+                                        "created_at"),
+                                [(*e, self.user.pk if self.user else None, now)
+                                 for e in self.events + paid_events], return_ids=True)
+        insert_rows(LedgerEntry, ("claim", "kind", "amount_ore", "booked_on", "key",
+                                  "legal_basis", "event", "created_at"),
+                    [(*row, event_ids[event], now) for event, row in self.entries])
+        if self.paid:
+            moved = Claim.objects.filter(pk__in=ids_in(self.paid),
+                                         status__in=_open_statuses()).update(
+                status=Status.PAID, next_action_on=None)
+            if moved != len(self.paid):
+                raise RuntimeError("a locked claim left its open status during the batch")
+
+
+def _allocation_parts(allocation):
+    K = LedgerEntry.Kind
+    parts = ((K.PAID_COSTS, "costs", allocation.costs_ore),
+             (K.PAID_INTEREST, "interest", allocation.interest_ore),
+             (K.PAID_CAPITAL, "capital", allocation.capital_ore),
+             (K.SURPLUS, "surplus", allocation.surplus_ore))
+    return [part for part in parts if part[2] > 0]
 
 
 def _book_payment(locked, books, owed, *, kind, key, amount_ore, paid_on, event, today, user,
@@ -447,15 +562,10 @@ def _book_payment(locked, books, owed, *, kind, key, amount_ore, paid_on, event,
             booked_on=paid_on, key=interest_key(paid_on), event=event,
             legal_basis=interest_legal_basis(paid_on))
     allocation = owed.allocation or _fallback_allocation(amount_ore, owed.before)
-    K = LedgerEntry.Kind
-    parts = ((K.PAID_COSTS, "costs", allocation.costs_ore),
-             (K.PAID_INTEREST, "interest", allocation.interest_ore),
-             (K.PAID_CAPITAL, "capital", allocation.capital_ore),
-             (K.SURPLUS, "surplus", allocation.surplus_ore))
     LedgerEntry.objects.bulk_create([
         LedgerEntry(claim=locked, kind=part_kind, amount_ore=amount, booked_on=paid_on,
                     key=f"{key}>{name}", event=event, legal_basis=ALLOCATION_BASIS)
-        for part_kind, name, amount in parts if amount > 0])
+        for part_kind, name, amount in _allocation_parts(allocation)])
     if owed.after == 0:
         _set_status(locked, new=Status.PAID, allowed_from=_open_statuses())
         Claim.objects.filter(pk=locked.pk).update(next_action_on=None)
@@ -486,16 +596,19 @@ class _Owed:
     allocation: object | None = None  # how the payment is used (claims.statement.Allocation)
 
 
-def _owed_with_payment(claim, books, *, amount_ore, paid_on) -> _Owed:
+def _owed_with_payment(claim, books, *, amount_ore, paid_on, rates=None,
+                       ref="reported", need_before=True) -> _Owed:
     """What the debtor owes before and after a payment, as of its day or, when a payment dated
     later is booked already, as of that later day (every payment counts once)."""
     as_of = max([paid_on, *(p.on for p in books.payments)])
-    payment = Payment(on=paid_on, amount_ore=amount_ore, ref="reported")
-    arguments = {"rates": RateTable(reference_rates()),
+    payment = Payment(on=paid_on, amount_ore=amount_ore, ref=ref)
+    arguments = {"rates": rates if rates is not None else RateTable(reference_rates()),
                  "interest_enabled": claim_policy(claim).interest_enabled}
     try:
-        before = books.statement(as_of=as_of, **arguments)
         after = books.statement(as_of=as_of, extra_payments=[payment], **arguments)
+        # Without a later payment the statement before this one is not needed: the payment's
+        # own allocation says whether it paid more than was owed (its surplus).
+        before = books.statement(as_of=as_of, **arguments) if need_before else None
         on_day = after if as_of == paid_on else books.statement(
             as_of=paid_on, extra_payments=[payment], **arguments)
     except ValueError:
@@ -505,6 +618,10 @@ def _owed_with_payment(claim, books, *, amount_ore, paid_on) -> _Owed:
         return _Owed(before=owed, after=max(0, owed - amount_ore), surplus=amount_ore > owed,
                      on_payment_day=None)
     allocation = next(a for a in on_day.allocations if a.payment_ref == payment.ref)
+    if before is None:
+        return _Owed(before=after.total_owed_ore + amount_ore - allocation.surplus_ore,
+                     after=after.total_owed_ore, surplus=allocation.surplus_ore > 0,
+                     on_payment_day=on_day, allocation=allocation)
     return _Owed(before=before.total_owed_ore, after=after.total_owed_ore,
                  surplus=after.surplus_ore > before.surplus_ore, on_payment_day=on_day,
                  allocation=allocation)

@@ -5,17 +5,26 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
+from claims.bulk import insert_rows
 from claims.models import Claim
-from claims.services import ClaimError, claim_payment_receive
+from claims.selectors import ids_in
+from claims.services import (
+    ClaimError,
+    IncomingOnClaim,
+    claim_payment_receive,
+    claim_payments_receive_many,
+)
 from ekrav.money import ore_to_str
 from payments.bgmax import BgmaxError, parse_bgmax
 from payments.matching import candidates, match_payment
-from payments.models import BgmaxImport, IncomingPayment
-from payments.notices import payment_notices_send
+from payments import swish
+from payments.models import BgmaxImport, IncomingPayment, PaymentRequest
 
 LOOKUP_CHUNK = 5000
 
@@ -55,11 +64,19 @@ def bgmax_import(*, data: bytes, filename: str, today: date, user=None) -> dict:
             summary = _record_and_book(imported, parsed, today=today, user=user)
             imported.summary = summary
             imported.save(update_fields=["summary"])
-            transaction.on_commit(payment_notices_send)
+            transaction.on_commit(_queue_notices)
     except IntegrityError:
         # The same file, imported by someone else at the same moment: theirs stands.
         return {**BgmaxImport.objects.get(sha256=sha).summary, "already_imported": True}
     return summary
+
+
+def _queue_notices() -> None:
+    """The creditors' e-mails go out from the worker: a file of 100,000 payments must not
+    wait for 100,000 e-mails (the beat task also picks up any left behind)."""
+    from payments.tasks import payment_notices_task
+
+    payment_notices_task.delay()
 
 
 @dataclass
@@ -75,11 +92,9 @@ def _record_and_book(imported, parsed, *, today, user) -> dict:
     by_ocr, by_case = _lookups(rows)
     for row in rows:
         _match(row.payment, row.texts, by_ocr, by_case)
-    IncomingPayment.objects.bulk_create([row.payment for row in rows])
-    errors = []
-    for row in rows:
-        if row.payment.claim_id is not None:
-            errors += _book(row.payment, today=today, user=user)
+    _insert_payments([row.payment for row in rows])
+    errors = _book_many([row.payment for row in rows if row.payment.claim_id is not None],
+                        today=today, user=user)
     return {
         "file_sha256": imported.sha256, "deposits": len(parsed.deposits),
         "payments": len(parsed.payments),
@@ -90,6 +105,24 @@ def _record_and_book(imported, parsed, *, today, user) -> dict:
                                        if d.currency == "SEK")), "errors": errors,
         **({"already_recorded": len(known)} if known else {}),
     }
+
+
+_PAYMENT_FIELDS = ("source", "external_id", "bgmax_import", "amount_ore", "currency", "paid_on",
+                   "reference", "reference_code", "texts", "payer_name", "payer_bankgiro",
+                   "state", "claim", "matched_by", "note", "surplus_ore", "created_at")
+
+
+def _insert_payments(payments: list[IncomingPayment]) -> None:
+    """One COPY for a file's payments (``bulk_create`` spent more time preparing 10,000 rows
+    than the database took to write them); their ids are set on the objects."""
+    now = timezone.now()
+    for payment in payments:
+        payment.created_at = now
+    ids = insert_rows(IncomingPayment, _PAYMENT_FIELDS,
+                      [tuple(getattr(p, IncomingPayment._meta.get_field(f).attname)
+                             for f in _PAYMENT_FIELDS) for p in payments], return_ids=True)
+    for payment, pk in zip(payments, ids):
+        payment.pk = pk
 
 
 def _rows(imported, parsed) -> list[_Row]:
@@ -154,6 +187,34 @@ def _match(payment, texts, by_ocr, by_case) -> None:
     payment.claim_id, payment.matched_by, payment.note = found.claim_id, found.by, found.reason
 
 
+def _book_many(payments: list[IncomingPayment], *, today: date, user) -> list[str]:
+    """Book the matched payments of a file in one batch (claims.services); a closed claim's
+    payment goes to the handlers' queue instead. Returns the errors for the summary."""
+    results = claim_payments_receive_many(payments=[
+        IncomingOnClaim(claim_id=p.claim_id, amount_ore=p.amount_ore, paid_on=p.paid_on,
+                        source=p.source, external_id=p.external_id) for p in payments],
+        today=today, user=user)
+    booked, surplus, errors = [], {}, []
+    for payment, result in zip(payments, results):
+        if isinstance(result, ClaimError):
+            payment.state = IncomingPayment.State.UNMATCHED
+            payment.note = "Ärendet är avslutat: återbetala eller för över manuellt."
+            errors.append(f"{payment.external_id}: the claim is closed; left for a case handler")
+            continue
+        payment.state, payment.surplus_ore = IncomingPayment.State.BOOKED, result.surplus_ore
+        booked.append(payment.pk)
+        if result.surplus_ore:
+            surplus[payment.pk] = result.surplus_ore
+    IncomingPayment.objects.filter(pk__in=ids_in(booked)).update(state=IncomingPayment.State.BOOKED)
+    for pk, amount in surplus.items():
+        IncomingPayment.objects.filter(pk=pk).update(surplus_ore=amount)
+    closed = [p.pk for p in payments if p.state == IncomingPayment.State.UNMATCHED]
+    IncomingPayment.objects.filter(pk__in=ids_in(closed)).update(
+        state=IncomingPayment.State.UNMATCHED,
+        note="Ärendet är avslutat: återbetala eller för över manuellt.")
+    return errors
+
+
 def _book(payment: IncomingPayment, *, today: date, user) -> list[str]:
     """Book a matched payment on its claim; a closed claim's payment goes to a handler."""
     try:
@@ -183,7 +244,7 @@ def payment_assign(*, payment_id: int, claim: Claim, today: date, user) -> Incom
         IncomingPayment.MatchedBy.HANDLER, user
     payment.save(update_fields=["claim", "matched_by", "handled_by"])
     _book(payment, today=today, user=user)
-    transaction.on_commit(payment_notices_send)
+    transaction.on_commit(_queue_notices)
     if payment.state != IncomingPayment.State.BOOKED:
         raise ClaimError({"claim": ["Ärendet är avslutat och kan inte ta emot betalningen."]})
     return payment
@@ -197,4 +258,159 @@ def payment_mark_for_refund(*, payment_id: int, user, note: str = "") -> Incomin
     payment.state, payment.handled_by = IncomingPayment.State.REFUND, user
     payment.note = (note or payment.note)[:300]
     payment.save(update_fields=["state", "handled_by", "note"])
+    return payment
+
+
+# --- Swish payments started in Mitt Ärende ---------------------------------------------------
+#
+# The callback is a trigger, not the truth (payments.swish): it is checked against the request
+# as ekrav created it, then the status is read from Swish and only that read is booked. The
+# booking's key is the instruction id: IncomingPayment (source "swish", external_id) and the
+# claim's ledger key are both unique on it, and the PaymentRequest row is locked while booking,
+# so a callback that comes twice and a status poll at the same moment book it once.
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+# Swish gives a payer three minutes; a request still CREATED well after that is shown as
+# unanswered (a late PAID from Swish is still booked: the status is re-read, never assumed).
+SWISH_PAYER_WAIT = timedelta(minutes=3, seconds=30)
+SWISH_UNAVAILABLE_CODE = "UNAVAILABLE"
+
+
+@dataclass(frozen=True)
+class _Expected:
+    """What ekrav created, in the shape ``swish.check_same_payment`` compares."""
+
+    id: str
+    amount_ore: int
+    payee_payment_reference: str | None
+
+
+def _expected(request: PaymentRequest) -> _Expected:
+    return _Expected(id=request.instruction_id, amount_ore=request.amount_ore,
+                     payee_payment_reference=request.payee_reference or None)
+
+
+def swish_message(claim: Claim) -> str:
+    """The text the payer sees in the Swish app (Swish allows 50 characters)."""
+    return f"OCR {claim.ocr}"[:swish.MESSAGE_MAX]
+
+
+def swish_payment_start(*, client: swish.SwishClient, claim: Claim, amount_ore: int,
+                        payer_alias: str | None, instruction_id: str,
+                        callback_url: str) -> PaymentRequest:
+    """Ask Swish for ``amount_ore`` on ``claim``: e-commerce with ``payer_alias`` (Swish asks
+    that phone), m-commerce without (the row's ``token`` opens Swish on this phone).
+
+    The row is written before Swish is asked, so a callback can never come for a request ekrav
+    does not know. Swish's refusal (SwishRejected) or silence (SwishUnavailable) is re-raised
+    after the row is marked failed with the codes; nothing is booked. Call it outside a
+    transaction: no database lock is held while Swish answers.
+    """
+    if amount_ore <= 0:
+        raise ValueError("a payment request is for a positive amount")
+    request = PaymentRequest.objects.create(
+        claim=claim, channel=PaymentRequest.Channel.SWISH, instruction_id=instruction_id,
+        amount_ore=amount_ore, payee_reference=claim.ocr, payer_alias=payer_alias or "")
+    try:
+        created = client.create_payment_request(
+            instruction_id=instruction_id, payee_payment_reference=claim.ocr,
+            callback_url=callback_url, amount_ore=amount_ore, message=swish_message(claim),
+            payer_alias=payer_alias or None)
+    except swish.SwishError as exc:
+        code = ",".join(exc.codes) or (SWISH_UNAVAILABLE_CODE
+                                       if isinstance(exc, swish.SwishUnavailable) else "")
+        # Only a request still waiting is marked: a callback may already have settled it.
+        PaymentRequest.objects.filter(pk=request.pk, status=PaymentRequest.Status.CREATED
+                                      ).update(status=PaymentRequest.Status.ERROR,
+                                               error_code=code[:40], finished_at=timezone.now())
+        raise
+    if created.token:
+        PaymentRequest.objects.filter(pk=request.pk).update(token=created.token[:100])
+        request.token = created.token[:100]
+    return request
+
+
+def swish_callback_receive(*, client: swish.SwishClient, instruction_id: str, body: bytes,
+                           today: date) -> PaymentRequest:
+    """A callback for ``instruction_id``: PaymentRequest.DoesNotExist for an unknown id,
+    SwishCallbackRejected when it does not describe the request as created (nothing booked);
+    otherwise the status is read from Swish and settled (SwishUnavailable when Swish cannot be
+    asked: the caller answers so that Swish tries again)."""
+    request = PaymentRequest.objects.get(instruction_id=instruction_id,
+                                         channel=PaymentRequest.Channel.SWISH)
+    swish.verify_callback(body=body, expected=_expected(request))
+    return _swish_read_and_settle(client, request, today=today)
+
+
+def swish_payment_refresh(*, client: swish.SwishClient, request: PaymentRequest,
+                          today: date) -> PaymentRequest:
+    """The request's status, read again from Swish while ekrav still has it waiting: a lost
+    callback still completes. A final request is returned as it is."""
+    if request.status != PaymentRequest.Status.CREATED:
+        return request
+    return _swish_read_and_settle(client, request, today=today)
+
+
+def _swish_read_and_settle(client, request: PaymentRequest, *, today: date) -> PaymentRequest:
+    found = swish.check_same_payment(client.get_payment_request(request.instruction_id),
+                                     expected=_expected(request))
+    return _swish_settle(request.pk, found, today=today)
+
+
+def _swish_settle(pk: int, found: swish.SwishPaymentRequest, *, today: date) -> PaymentRequest:
+    """Write what Swish says (``found``, read from Swish and checked) under the row's lock."""
+    S = PaymentRequest.Status
+    with transaction.atomic():
+        request = (PaymentRequest.objects.select_for_update(of=("self",))
+                   .select_related("claim").get(pk=pk))
+        if request.status == S.PAID:
+            return request  # booked already: a second callback, or the poll came first
+        now = timezone.now()
+        if found.is_paid:
+            request.incoming_payment = _swish_book(request, found, today=today)
+            request.status = S.PAID
+            request.payment_reference = (found.payment_reference or "")[:100]
+            request.error_code = ""
+            request.finished_at = now
+            transaction.on_commit(_queue_notices)
+        elif found.status in (swish.DECLINED, swish.ERROR, swish.CANCELLED):
+            request.status = {swish.DECLINED: S.DECLINED, swish.ERROR: S.ERROR,
+                              swish.CANCELLED: S.CANCELLED}[found.status]
+            request.error_code = (found.error_code or "")[:40]
+            request.finished_at = request.finished_at or now
+        elif request.status == S.CREATED and now - request.created_at > SWISH_PAYER_WAIT:
+            request.status, request.finished_at = S.TIMEOUT, now
+        else:
+            return request
+        request.save(update_fields=["status", "payment_reference", "error_code",
+                                    "finished_at", "incoming_payment"])
+    return request
+
+
+def _swish_book(request: PaymentRequest, found: swish.SwishPaymentRequest, *,
+                today: date) -> IncomingPayment:
+    """The incoming payment of a PAID request, booked on its claim; a claim closed meanwhile
+    (paid another way, withdrawn) leaves it for a case handler to refund or move."""
+    paid_at = found.date_paid or timezone.now()
+    payment, created = IncomingPayment.objects.get_or_create(
+        source=IncomingPayment.Source.SWISH, external_id=request.instruction_id,
+        defaults={"amount_ore": request.amount_ore, "currency": swish.CURRENCY,
+                  "paid_on": paid_at.astimezone(STOCKHOLM).date(),
+                  "reference": (request.payee_reference or "")[:35], "reference_code": "",
+                  "texts": [t for t in [found.payment_reference] if t],
+                  "state": IncomingPayment.State.UNMATCHED, "claim": request.claim,
+                  "matched_by": IncomingPayment.MatchedBy.OCR})
+    if not created:
+        return payment  # recorded before (the row was settled by another path): book nothing
+    try:
+        with transaction.atomic():
+            received = claim_payment_receive(
+                claim=request.claim, amount_ore=payment.amount_ore, paid_on=payment.paid_on,
+                today=today, source=payment.source, external_id=payment.external_id)
+    except ClaimError:
+        payment.note = "Ärendet var avslutat när Swish-betalningen kom: återbetala eller för över."
+        payment.save(update_fields=["note"])
+        return payment
+    payment.state, payment.surplus_ore = IncomingPayment.State.BOOKED, received.surplus_ore
+    payment.save(update_fields=["state", "surplus_ore"])
     return payment

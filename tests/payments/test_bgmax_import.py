@@ -144,12 +144,18 @@ def test_the_command_refuses_a_broken_file_with_the_reason(tmp_path):
 
 
 def test_the_creditor_is_told_once_when_a_debtor_pays(alice_co, data, mailoutbox,
-                                                       django_capture_on_commit_callbacks):
+                                                       django_capture_on_commit_callbacks,
+                                                       monkeypatch):
+    from payments import tasks
     from payments.notices import payment_notices_send
 
+    queued = []
+    monkeypatch.setattr(tasks.payment_notices_task, "delay", lambda: queued.append(1))
     claim = claim_with_ocr(alice_co, "655969", 1)
     with django_capture_on_commit_callbacks(execute=True):
         bgmax_import(data=data, filename="bg.txt", today=TODAY)
+    assert queued == [1] and mailoutbox == []  # the worker sends it, after the commit
+    tasks.payment_notices_task()  # as the worker runs it
     assert len(mailoutbox) == 1
     mail = mailoutbox[0]
     assert mail.to == [alice_co.report_email]
