@@ -5,16 +5,22 @@ letter outside it is a 404, as another tenant's object is for a creditor. Nothin
 cached by the browser or a proxy: the pages show what a person owes.
 """
 
+import logging
 from functools import wraps
+from urllib.parse import urlencode
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -23,8 +29,15 @@ from debtors import portal
 from debtors.forms import AlreadyPaidForm, MessageForm, OpenCaseForm
 from debtors.selectors import case_page, case_to_open, claims_of_access
 from debtors.services import DebtorInputError, debtor_report_already_paid, debtor_send_message
+from ekrav.formfields import SekAmountField
+from ekrav.money import format_sek
 from letters.models import Letter
 from letters.samples import agency_party
+from payments import swish
+from payments.models import PaymentRequest
+from payments.services import swish_payment_refresh, swish_payment_start
+
+log = logging.getLogger(__name__)
 
 
 def _with_access(view):
@@ -121,7 +134,8 @@ def _render_case(request, claim, *, status=200, **forms):
     context = case_page(claim, today=today)
     context.update({"already_paid_form": forms.get("already_paid_form") or AlreadyPaidForm(),
                     "message_form": forms.get("message_form") or MessageForm(),
-                    "open_form": forms.get("open_form", "")})
+                    "open_form": forms.get("open_form", ""),
+                    "swish_on": swish.SwishClient.from_settings() is not None})
     return _page(request, "debtors/case.html", context, status=status)
 
 
@@ -207,3 +221,163 @@ def close(request):
     portal.close(request)
     messages.success(request, _("The case is closed on this device."))
     return redirect("debtors:open")
+
+
+# --- Betala med Swish ------------------------------------------------------------------------
+#
+# The form asks Swish for a payment request (e-commerce: Swish asks the number typed; or
+# m-commerce: the Swish app on this phone opens with the request's token), then a waiting page
+# polls the request's status. The callback (payments.views) books it; the status fragment reads
+# the status from Swish itself while the request waits, so a lost callback still completes.
+# None of these views holds a database transaction while Swish answers.
+
+SWISH_ON_THIS_DEVICE, SWISH_BY_NUMBER = "this-device", "number"
+SWISH_MIN_ORE = 100  # 1 kr: a part payment smaller than that is not worth a Swish
+
+
+class SwishPayForm(forms.Form):
+    amount = SekAmountField(label=gettext_lazy("Amount (SEK)"), min_ore=SWISH_MIN_ORE)
+    phone = forms.CharField(
+        label=gettext_lazy("Your mobile number"), required=False, max_length=30,
+        help_text=gettext_lazy("The number your Swish is connected to. Swish then asks you "
+                               "to approve the payment in the app."),
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}))
+    mode = forms.ChoiceField(choices=[(SWISH_BY_NUMBER, SWISH_BY_NUMBER),
+                                      (SWISH_ON_THIS_DEVICE, SWISH_ON_THIS_DEVICE)],
+                             required=False)
+
+    def __init__(self, *args, outstanding_ore: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.outstanding_ore = outstanding_ore
+
+    def clean_amount(self):
+        amount = self.cleaned_data["amount"]
+        if amount is not None and amount > self.outstanding_ore:
+            raise forms.ValidationError(
+                _("You can pay at most what is left to pay, %(amount)s.")
+                % {"amount": format_sek(self.outstanding_ore)}, code="max_value")
+        return amount
+
+    def clean(self):
+        data = super().clean()
+        if data.get("mode") != SWISH_ON_THIS_DEVICE:
+            data["mode"] = SWISH_BY_NUMBER
+            phone = (data.get("phone") or "").strip()
+            if not phone:
+                self.add_error("phone", _("Enter your mobile number, or open Swish on this "
+                                          "phone."))
+            else:
+                try:
+                    data["payer_alias"] = swish.swish_payer_alias(phone)
+                except ValueError:
+                    self.add_error("phone", _("Enter a mobile number, for example "
+                                              "070-123 45 67."))
+        else:
+            data["payer_alias"] = None
+        return data
+
+
+def _payable(request, claim_id) -> tuple[Claim, int, swish.SwishClient]:
+    """The claim (in the visitor's access, open, something to pay), what is left to pay as of
+    today, and the Swish client; 404 otherwise."""
+    claim = _claim_in_access(request, claim_id)
+    client = swish.SwishClient.from_settings()
+    if claim.is_closed or client is None:
+        raise Http404
+    outstanding = case_page(claim, today=timezone.localdate())["total_ore"]
+    if outstanding <= 0:
+        raise Http404
+    return claim, outstanding, client
+
+
+@transaction.non_atomic_requests  # the ORM writes are short; none waits for Swish
+@_with_access
+def pay_swish(request, claim_id):
+    """Betala med Swish: the amount (all that is left, or a part) and how to open Swish."""
+    claim, outstanding, client = _payable(request, claim_id)
+    form = SwishPayForm(request.POST or None, outstanding_ore=outstanding,
+                        initial={"amount": outstanding})
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            instruction_id = swish.new_instruction_id()
+            callback_url = settings.SITE_URL + reverse("payments:swish_callback",
+                                                       args=[instruction_id])
+            try:
+                swish_payment_start(client=client, claim=claim,
+                                    amount_ore=form.cleaned_data["amount"],
+                                    payer_alias=form.cleaned_data["payer_alias"],
+                                    instruction_id=instruction_id, callback_url=callback_url)
+            except swish.SwishRejected as exc:
+                log.info("Swish refused payment request %s: %s", instruction_id, exc)
+                form.add_error(None, _swish_refusal(exc.codes))
+            except swish.SwishUnavailable as exc:
+                log.warning("Swish unavailable for payment request %s: %s", instruction_id, exc)
+                form.add_error(None, _("Swish cannot be reached just now. Nothing has been "
+                                       "paid. Please try again in a while, or pay by bank "
+                                       "transfer."))
+            else:
+                return redirect("debtors:pay_swish_wait", claim_id=claim.pk,
+                                instruction_id=instruction_id)
+    return _page(request, "debtors/pay_swish.html", {
+        "claim": claim, "form": form, "outstanding_ore": outstanding}, status=status)
+
+
+def _swish_refusal(codes) -> str:
+    codes = set(codes)
+    if codes & {"BE18", "ACMT03", "ACMT01"}:
+        return _("Swish does not recognise that number. Check the number, or open Swish on "
+                 "this phone.")
+    if "RP06" in codes:
+        return _("Swish is already waiting for a payment from that number. Answer it in the "
+                 "Swish app, or wait a few minutes and try again.")
+    if codes & {"PA02", "AM02", "AM06"}:
+        return _("Swish does not accept that amount. Choose another amount.")
+    return _("Swish could not start the payment. Nothing has been paid. Please try again, or "
+             "pay by bank transfer.")
+
+
+def _payment_request(request, claim_id, instruction_id) -> PaymentRequest:
+    if not portal.may_see(request.access, claim_id):
+        raise Http404
+    return get_object_or_404(PaymentRequest.objects.select_related("claim"),
+                             claim_id=claim_id, instruction_id=instruction_id,
+                             channel=PaymentRequest.Channel.SWISH)
+
+
+def _swish_status_context(request, claim_id, instruction_id) -> dict:
+    payment_request = _payment_request(request, claim_id, instruction_id)
+    client = swish.SwishClient.from_settings()
+    if client is not None and payment_request.status == PaymentRequest.Status.CREATED:
+        try:
+            payment_request = swish_payment_refresh(client=client, request=payment_request,
+                                                    today=timezone.localdate())
+        except (swish.SwishUnavailable, swish.SwishCallbackRejected) as exc:
+            # Still waiting as far as the page knows; the callback or the next poll settles it.
+            log.warning("Swish status of %s not read: %s", instruction_id, exc)
+    wait_url = reverse("debtors:pay_swish_wait", args=[claim_id, instruction_id])
+    app_url = ""
+    if payment_request.token:
+        app_url = "swish://paymentrequest?" + urlencode(
+            {"token": payment_request.token, "callbackurl": settings.SITE_URL + wait_url})
+    return {"claim": payment_request.claim, "payment_request": payment_request,
+            "status_url": reverse("debtors:pay_swish_status", args=[claim_id, instruction_id]),
+            "wait_url": wait_url, "app_url": app_url,
+            "unknown_outcome": payment_request.error_code in swish.OUTCOME_UNKNOWN_CODES}
+
+
+@transaction.non_atomic_requests
+@_with_access
+def pay_swish_wait(request, claim_id, instruction_id):
+    """Waiting for Swish: the status below updates itself until the payment has ended."""
+    return _page(request, "debtors/pay_swish_wait.html",
+                 _swish_status_context(request, claim_id, instruction_id))
+
+
+@transaction.non_atomic_requests
+@_with_access
+def pay_swish_status(request, claim_id, instruction_id):
+    """The status fragment the waiting page polls (htmx, every two seconds while waiting)."""
+    return _page(request, "debtors/_swish_status.html",
+                 _swish_status_context(request, claim_id, instruction_id))

@@ -186,7 +186,16 @@ CELERY_BEAT_SCHEDULE = {
     # Creditors' e-mails about payments whose sending failed right after the booking.
     "payment-notices": {"task": "payments.tasks.payment_notices_task",
                         "schedule": crontab(minute="*/10")},
+    # The day's settlements and payout file, after the print batch (payments.settlements).
+    "settlements": {"task": "payments.tasks.settlements_run_task",
+                    "schedule": crontab(hour=17, minute=0)},
 }
+
+# Payouts to creditors: the day's bank file as Bankgirot Leverantörsbetalningar ("lb") or
+# ISO 20022 pain.001 ("pain001"), paid from the agency's client-funds bankgiro.
+PAYOUT_FORMAT = env.str("PAYOUT_FORMAT", default="lb")
+PAYOUT_BANKGIRO = env.str("PAYOUT_BANKGIRO", default="")  # empty: AGENCY["bankgiro"]
+PAYOUT_BANK_BIC = env.str("PAYOUT_BANK_BIC", default="")  # pain.001 DbtrAgt; optional
 
 SIMULATORS_ENABLED = env.bool("SIMULATORS_ENABLED", default=True)
 
@@ -233,6 +242,34 @@ SWISH_CERT_FILE = env.str("SWISH_CERT_FILE", default="")
 SWISH_KEY_FILE = env.str("SWISH_KEY_FILE", default="")
 SWISH_CA_FILE = env.str("SWISH_CA_FILE", default="")
 SWISH_TIMEOUT = env.float("SWISH_TIMEOUT", default=10.0)
+
+# Trustly (merchant API, JSON-RPC 1.1 at {base}/api/1, RSA-SHA1 signed both ways). Production:
+# https://trustly.com (test: https://test.trustly.com). With simulators on and no URL given,
+# ekrav's own simulator (under /sim/trustly/) is used; empty turns Trustly off. The keys are PEM:
+# ekrav's private key (its public half is given to Trustly) and Trustly's public key. By default,
+# with simulators on, both pairs are made on first use in TRUSTLY_SIM_KEY_DIR (never in git).
+TRUSTLY_BASE_URL = env.str("TRUSTLY_BASE_URL",
+                           default=f"{SITE_URL}/sim/trustly" if SIMULATORS_ENABLED else "")
+TRUSTLY_USERNAME = env.str("TRUSTLY_USERNAME", default="ekrav-sim")
+TRUSTLY_PASSWORD = env.str("TRUSTLY_PASSWORD", default="ekrav-sim-password")
+TRUSTLY_SIM_KEY_DIR = VAR_DIR / "sim" / "trustly"
+TRUSTLY_PRIVATE_KEY_FILE = env.str(
+    "TRUSTLY_PRIVATE_KEY_FILE",
+    default=str(TRUSTLY_SIM_KEY_DIR / "merchant-private.pem") if SIMULATORS_ENABLED else "")
+TRUSTLY_PUBLIC_KEY_FILE = env.str(
+    "TRUSTLY_PUBLIC_KEY_FILE",
+    default=str(TRUSTLY_SIM_KEY_DIR / "trustly-public.pem") if SIMULATORS_ENABLED else "")
+TRUSTLY_TIMEOUT = env.float("TRUSTLY_TIMEOUT", default=10.0)
+
+# Card payments through a redirect-style hosted payment page (a session is created by a JSON
+# POST, the payer is sent to its page, the outcome comes by a webhook signed with HMAC-SHA256).
+# With simulators on and no URL given, ekrav's own simulator (under /sim/card/) is used.
+CARD_BASE_URL = env.str("CARD_BASE_URL",
+                        default=f"{SITE_URL}/sim/card" if SIMULATORS_ENABLED else "")
+CARD_API_KEY = env.str("CARD_API_KEY", default="ekrav-sim-card-key")
+CARD_WEBHOOK_SECRET = env.str("CARD_WEBHOOK_SECRET", default="ekrav-sim-webhook-secret")
+CARD_WEBHOOK_TOLERANCE = env.int("CARD_WEBHOOK_TOLERANCE", default=300)  # seconds
+CARD_TIMEOUT = env.float("CARD_TIMEOUT", default=10.0)
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

@@ -8,12 +8,15 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("ekrav.api_urls")),
     path("mitt-arende/", include("debtors.urls")),
+    path("betalning/", include("payments.urls")),
     path("", include("creditors.urls")),
     path("", include("claims.urls")),
     path("", include("letters.urls")),
+    path("", include("payments.portal_urls")),
 ]
 
 if settings.SIMULATORS_ENABLED:
     # Local stand-ins for outside systems, spoken to over real HTTP (ARCHITECTURE.md decision 8).
     urlpatterns.append(path("sim/kivra/", include("letters.sim_urls")))
     urlpatterns.append(path("sim/swish/", include("payments.sim_urls")))
+    urlpatterns.append(path("sim/", include("payments.provider_sim_urls")))

@@ -110,3 +110,27 @@ def render_letter(content: LetterContent) -> Rendered:
     pdf = document.write_pdf()
     return Rendered(pdf=pdf, pages=len(document.pages), sha256=hashlib.sha256(pdf).hexdigest(),
                     text=_laid_out_text(document))
+
+
+@atexit.register
+def _drop_documents():
+    # As _drop_styles: the parsed stylesheets hold the FontConfiguration too.
+    _cache.documents = None
+
+
+def render_document(*, html: str, stylesheet: Path) -> tuple[bytes, int]:
+    """Any other document (a settlement statement, ...) with its own stylesheet from
+    ``static/``: the same fonts and the same local-only fetcher as the letters; the
+    stylesheet is parsed once per thread. Returns (PDF, pages)."""
+    from weasyprint import CSS, HTML
+
+    fonts, _css, fetcher = _styles()
+    sheets = getattr(_cache, "documents", None)
+    if sheets is None:
+        sheets = _cache.documents = {}
+    key = str(stylesheet)
+    if key not in sheets:
+        sheets[key] = CSS(filename=key, font_config=fonts, url_fetcher=fetcher)
+    document = HTML(string=html, base_url=str(STATIC) + "/",
+                    url_fetcher=fetcher).render(stylesheets=[sheets[key]], font_config=fonts)
+    return document.write_pdf(), len(document.pages)

@@ -131,3 +131,87 @@ class BgmaxImportAdmin(admin.ModelAdmin):
         return render(request, "admin/payments/bgmax_upload.html", {
             **self.admin_site.each_context(request), "form": form, "opts": self.model._meta,
             "title": _("Import a BgMax file")})
+
+
+# --- Settlements and payout files (payments.settlements) ------------------------------------
+
+from django.http import HttpResponse  # noqa: E402
+
+from payments.models import PayoutFile, Settlement  # noqa: E402
+
+
+@admin.register(PayoutFile)
+class PayoutFileAdmin(admin.ModelAdmin):
+    """The day's payout file: staff download it here and send it to the bank."""
+
+    list_display = ["day", "sequence", "format", "count", "total", "sha256", "download"]
+    list_filter = ["format", "day"]
+    exclude = ["content"]
+    readonly_fields = ["day", "sequence", "format", "count", "total_ore", "sha256", "created_at"]
+
+    @admin.display(description=_("Total"))
+    def total(self, obj):
+        return format_sek(obj.total_ore)
+
+    @admin.display(description=_("File"))
+    def download(self, obj):
+        from django.urls import reverse
+        from django.utils.html import format_html
+
+        return format_html('<a href="{}">{}</a>', reverse(
+            "admin:payments_payoutfile_download", args=[obj.pk]), obj.filename)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        return [path("<int:pk>/download/", self.admin_site.admin_view(self.download_view),
+                     name="payments_payoutfile_download"), *super().get_urls()]
+
+    def download_view(self, request, pk):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        payout_file = get_object_or_404(PayoutFile, pk=pk)
+        kind = ("application/xml" if payout_file.format == PayoutFile.Format.PAIN001
+                else "text/plain; charset=iso-8859-1")
+        response = HttpResponse(bytes(payout_file.content), content_type=kind)
+        response["Content-Disposition"] = f'attachment; filename="{payout_file.filename}"'
+        return response
+
+
+@admin.register(Settlement)
+class SettlementAdmin(admin.ModelAdmin):
+    list_display = ["day", "creditor", "capital", "interest", "fees", "payout", "payout_file",
+                    "emailed_at"]
+    list_filter = ["day"]
+    search_fields = ["creditor__name", "creditor__organisation_number"]
+    list_select_related = ["creditor", "payout_file"]
+    readonly_fields = [f.name for f in Settlement._meta.fields]
+
+    @admin.display(description=_("Capital"))
+    def capital(self, obj):
+        return format_sek(obj.capital_ore)
+
+    @admin.display(description=_("Interest"))
+    def interest(self, obj):
+        return format_sek(obj.interest_ore)
+
+    @admin.display(description=_("Fees"))
+    def fees(self, obj):
+        return format_sek(obj.fees_ore)
+
+    @admin.display(description=_("Paid out"))
+    def payout(self, obj):
+        return format_sek(obj.payout_ore)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -100,3 +100,175 @@ class IncomingPayment(models.Model):
 
     def __str__(self):
         return f"{self.get_source_display()} {self.paid_on} {self.amount_ore / 100:.2f}"
+
+
+class PaymentRequest(models.Model):
+    """A payment the debtor started in Mitt Ärende (Swish now; card and Trustly later): what
+    ekrav asked the provider for, and how it ended. The provider's callback is checked against
+    this row (id, amount, reference), never trusted on its own; the instruction id is the
+    booking key (IncomingPayment.external_id), so a payment is booked once."""
+
+    class Channel(models.TextChoices):
+        SWISH = "swish", _("Swish")
+        CARD = "card", _("Card")
+        TRUSTLY = "trustly", _("Trustly")
+
+    class Status(models.TextChoices):
+        CREATED = "created", _("Waiting for the payer")
+        PAID = "paid", _("Paid")
+        DECLINED = "declined", _("Declined")
+        ERROR = "error", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+        TIMEOUT = "timeout", _("No answer")
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="payment_requests",
+                              verbose_name=_("claim"))
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices,
+                               default=Channel.SWISH)
+    # Ours, sent to the provider (Swish: the instructionUUID, 32 uppercase hex digits).
+    instruction_id = models.CharField(_("instruction id"), max_length=64, unique=True)
+    amount_ore = models.BigIntegerField(_("amount (öre)"))
+    # The payee reference the request carries: the claim's OCR when it was created.
+    payee_reference = models.CharField(_("payee reference"), max_length=35, blank=True)
+    # E-commerce: the payer's number as Swish wants it (46701234567); empty for m-commerce.
+    payer_alias = models.CharField(_("payer's number"), max_length=15, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
+                              default=Status.CREATED)
+    payment_reference = models.CharField(_("payment reference"), max_length=100, blank=True)
+    error_code = models.CharField(_("error code"), max_length=40, blank=True)
+    # M-commerce: the token that opens the Swish app on the payer's phone (create answer only).
+    token = models.CharField(_("token"), max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    incoming_payment = models.ForeignKey(IncomingPayment, null=True, blank=True,
+                                         on_delete=models.PROTECT, related_name="+",
+                                         verbose_name=_("incoming payment"))
+
+    class Meta:
+        verbose_name = _("payment request")
+        verbose_name_plural = _("payment requests")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount_ore__gt=0),
+                                   name="payment_request_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} {self.instruction_id} {self.amount_ore / 100:.2f}"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status != self.Status.CREATED
+
+
+class PayoutFile(models.Model):
+    """The day's payout to creditors as one bank file (LB or pain.001): written once per day
+    and format, downloaded by staff in the admin and sent to the bank."""
+
+    class Format(models.TextChoices):
+        LB = "lb", _("Bankgirot Leverantörsbetalningar (LB)")
+        PAIN001 = "pain001", _("ISO 20022 pain.001")
+
+    day = models.DateField(_("day"))
+    format = models.CharField(_("format"), max_length=10, choices=Format.choices)
+    # 1 for the day's run; a later run of the same day (a payment of the day booked after
+    # the first run) writes file 2 with only the settlements not yet in a file.
+    sequence = models.PositiveSmallIntegerField(_("sequence"), default=1)
+    content = models.BinaryField(_("file"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    count = models.PositiveIntegerField(_("payments"))
+    total_ore = models.BigIntegerField(_("total (öre)"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("payout file")
+        verbose_name_plural = _("payout files")
+        ordering = ["-day", "format"]
+        constraints = [
+            models.UniqueConstraint(fields=["day", "format", "sequence"],
+                                    name="payout_file_once"),
+            models.CheckConstraint(condition=models.Q(total_ore__gt=0),
+                                   name="payout_file_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.day} ({self.sequence}) {self.get_format_display()}"
+
+    @property
+    def filename(self) -> str:
+        suffix = "xml" if self.format == self.Format.PAIN001 else "txt"
+        return f"utbetalning-{self.day:%Y%m%d}-{self.sequence}-{self.format}.{suffix}"
+
+
+class SettlementQuerySet(models.QuerySet):
+    def for_creditor(self, creditor):
+        """The one door to a creditor's settlements: another tenant's is simply not there."""
+        return self.filter(creditor=creditor)
+
+
+class Settlement(models.Model):
+    """A creditor's settlement (avräkning) of one day's payments to the agency: capital and
+    interest are paid out to the creditor's bankgiro, fees are the agency's income, surplus
+    is held for refund. (creditor, day) is the exactly-once key."""
+
+    creditor = models.ForeignKey("creditors.Creditor", on_delete=models.PROTECT,
+                                 related_name="settlements", verbose_name=_("creditor"))
+    day = models.DateField(_("day"))
+    capital_ore = models.BigIntegerField(_("capital (öre)"))
+    interest_ore = models.BigIntegerField(_("interest (öre)"))
+    fees_ore = models.BigIntegerField(_("fees, the agency's income (öre)"))
+    surplus_ore = models.BigIntegerField(_("overpaid, held for refund (öre)"), default=0)
+    payout_ore = models.BigIntegerField(_("paid out (öre)"))
+    bankgiro = models.CharField(_("paid out to bankgiro"), max_length=8)
+    # [{"claim_id", "case_number", "debtor", "paid_on", "paid_ore", "capital_ore",
+    #   "interest_ore", "fees_ore", "surplus_ore", "payout_ore"}]: payouts.CaseLine.as_json
+    lines = models.JSONField(_("cases"), default=list)
+    pdf = models.FileField(_("settlement statement (PDF)"), upload_to="settlements/%Y/%m/",
+                           blank=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    payout_file = models.ForeignKey(PayoutFile, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="settlements", verbose_name=_("payout file"))
+    # When the creditor was e-mailed the statement (once; see payments.settlements).
+    emailed_at = models.DateTimeField(_("e-mailed"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SettlementQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("settlement")
+        verbose_name_plural = _("settlements")
+        ordering = ["-day", "creditor_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["creditor", "day"], name="settlement_once"),
+            models.CheckConstraint(condition=models.Q(capital_ore__gte=0, interest_ore__gte=0,
+                                                      fees_ore__gte=0, surplus_ore__gte=0,
+                                                      payout_ore__gte=0),
+                                   name="settlement_amounts_not_negative"),
+        ]
+        indexes = [
+            # payments.settlements: statements whose e-mail has not gone out yet.
+            models.Index(fields=["id"], name="settlement_email_due",
+                         condition=models.Q(emailed_at__isnull=True)),
+        ]
+
+    def __str__(self):
+        return f"{self.creditor_id} {self.day}"
+
+
+class SettledPayment(models.Model):
+    """A payment to the agency that a settlement has paid out: the exactly-once key of
+    payouts. A payment is settled by the first run after it is recorded, whatever day it was
+    paid (a BgMax file arrives the morning after the payments in it)."""
+
+    payment = models.OneToOneField("claims.LedgerEntry", on_delete=models.PROTECT,
+                                   related_name="settled", verbose_name=_("payment"))
+    settlement = models.ForeignKey(Settlement, on_delete=models.PROTECT,
+                                   related_name="settled_payments",
+                                   verbose_name=_("settlement"))
+
+    class Meta:
+        verbose_name = _("settled payment")
+        verbose_name_plural = _("settled payments")
+
+    def __str__(self):
+        return f"{self.payment_id} in {self.settlement_id}"

@@ -16,6 +16,7 @@ from claims.models import ClaimImport, Step
 from creditors.models import ApiKey, Membership
 from creditors.services import api_key_create
 from letters.models import Letter
+from payments.models import Settlement
 from tests.conftest import another_debtor, register
 
 pytestmark = pytest.mark.django_db
@@ -61,6 +62,13 @@ def alice_objects(alice_co, alice, bob):
         "claim_id": claim.pk, "id": claim.pk, "invoice_id": invoice.pk,
         "import_id": imported.pk, "key_id": key.pk, "letter_id": letter.pk,
         "membership_id": Membership.objects.get(user=bob).pk,
+        # A Swish payment request id (Mitt Ärende's pay pages, Swish's callback): none is
+        # charlie's to see, and an unknown one is not there.
+        "instruction_id": "0" * 32,
+        "settlement_id": Settlement.objects.create(
+            creditor=alice_co, day=claim.registered_on, capital_ore=0, interest_ore=0,
+            fees_ore=0, payout_ore=0, bankgiro="50501055",
+            pdf=ContentFile(b"%PDF-1.4 alice", name="a.pdf")).pk,
         # The API's catch-all for unknown paths: probe it with a claim-shaped path.
         "rest": f"v1/claims/{claim.pk}/anything",
     }
