@@ -4,6 +4,7 @@ refund) and the BgMax files, uploaded here or by `manage.py import_bgmax`."""
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -12,7 +13,13 @@ from django.utils.translation import gettext_lazy as _
 from claims.models import Claim
 from claims.services import ClaimError
 from ekrav.money import format_sek
-from payments.models import BgmaxImport, IncomingPayment
+from payments.models import (
+    BgmaxImport,
+    IncomingPayment,
+    PaymentRequest,
+    PayoutFile,
+    Settlement,
+)
 from payments.services import (
     BgmaxRejected,
     bgmax_import,
@@ -135,11 +142,6 @@ class BgmaxImportAdmin(admin.ModelAdmin):
 
 # --- Settlements and payout files (payments.settlements) ------------------------------------
 
-from django.http import HttpResponse  # noqa: E402
-
-from payments.models import PayoutFile, Settlement  # noqa: E402
-
-
 @admin.register(PayoutFile)
 class PayoutFileAdmin(admin.ModelAdmin):
     """The day's payout file: staff download it here and send it to the bank."""
@@ -211,6 +213,32 @@ class SettlementAdmin(admin.ModelAdmin):
         return format_sek(obj.payout_ore)
 
     def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PaymentRequest)
+class PaymentRequestAdmin(admin.ModelAdmin):
+    """Debtors' payments started in Mitt Ärende (Swish, card, Trustly): read-only, for a
+    handler answering "I paid but nothing happened"."""
+
+    list_display = ["created_at", "claim", "channel", "amount", "status", "error_code",
+                    "finished_at", "incoming_payment"]
+    list_filter = ["channel", "status", "created_at"]
+    search_fields = ["claim__case_number", "instruction_id", "payment_reference"]
+    list_select_related = ["claim", "incoming_payment"]
+    readonly_fields = [f.name for f in PaymentRequest._meta.fields]
+
+    @admin.display(description=_("Amount"))
+    def amount(self, obj):
+        return format_sek(obj.amount_ore)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
 
     def has_delete_permission(self, request, obj=None):
