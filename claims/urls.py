@@ -5,6 +5,7 @@ from claims import views
 app_name = "claims"
 urlpatterns = [
     path("", views.overview, name="overview"),
+    path("statistik/", views.dashboard, name="dashboard"),
     path("arenden/nytt/", views.claim_new, name="new"),
     path("arenden/nytt/plan/", views.claim_plan_preview, name="plan_preview"),
     path("arenden/<int:claim_id>/", views.claim_detail, name="detail"),

@@ -23,6 +23,7 @@ from claims.selectors import (
     claim_policy,
     claim_snapshots,
     claim_statement,
+    dashboard_months,
     fee_caps_on,
     open_case_for,
     policy_of,
@@ -68,6 +69,27 @@ def overview(request):
     return render(request, "claims/overview.html", {
         "filters": filters, "page": page, "rows": rows, "counts": counts,
         "query_string": params.urlencode(), "total": sum(counts.values())})
+
+
+@creditor_required
+def dashboard(request):
+    """Statistik: registered, collected and outstanding per month, and cases per stage."""
+    from claims.dashboard import bars
+
+    months = dashboard_months(creditor=request.creditor, today=timezone.localdate())
+    label = lambda m: f"{m.first_day:%Y-%m}"  # noqa: E731 - one short mapping
+    counts = dict(Claim.objects.for_creditor(request.creditor).values_list("status")
+                  .order_by().annotate(n=Count("id")))
+    stages = [(str(label_), counts.get(value, 0)) for value, label_ in Status.choices
+              if counts.get(value)]
+    charts = [
+        (_("Registered"), bars([(label(m), m.registered_ore) for m in months])),
+        (_("Collected"), bars([(label(m), m.collected_ore) for m in months])),
+        (_("Outstanding at month end"), bars([(label(m), m.outstanding_ore) for m in months])),
+    ]
+    return render(request, "claims/dashboard.html", {
+        "months": months, "charts": charts, "stages": stages,
+        "stage_max": max((n for _s, n in stages), default=1)})
 
 
 @creditor_required
