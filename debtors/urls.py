@@ -1,6 +1,9 @@
 from django.urls import path
 
 from debtors import views
+from payments.models import PaymentRequest
+
+CARD, TRUSTLY = PaymentRequest.Channel.CARD, PaymentRequest.Channel.TRUSTLY
 
 # Under /mitt-arende/ (ekrav.urls), the address printed on every letter.
 app_name = "debtors"
@@ -17,5 +20,15 @@ urlpatterns = [
          name="pay_swish_wait"),
     path("arenden/<int:claim_id>/swish/<str:instruction_id>/status/", views.pay_swish_status,
          name="pay_swish_status"),
+    path("arenden/<int:claim_id>/kort/", views.pay_card, name="pay_card"),
+    path("arenden/<int:claim_id>/kort/<str:instruction_id>/", views.pay_provider_wait,
+         {"channel": CARD}, name="pay_card_wait"),
+    path("arenden/<int:claim_id>/kort/<str:instruction_id>/status/",
+         views.pay_provider_status, {"channel": CARD}, name="pay_card_status"),
+    path("arenden/<int:claim_id>/trustly/", views.pay_trustly, name="pay_trustly"),
+    path("arenden/<int:claim_id>/trustly/<str:instruction_id>/", views.pay_provider_wait,
+         {"channel": TRUSTLY}, name="pay_trustly_wait"),
+    path("arenden/<int:claim_id>/trustly/<str:instruction_id>/status/",
+         views.pay_provider_status, {"channel": TRUSTLY}, name="pay_trustly_status"),
     path("stang/", views.close, name="close"),
 ]

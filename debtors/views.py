@@ -33,9 +33,11 @@ from ekrav.formfields import SekAmountField
 from ekrav.money import format_sek
 from letters.models import Letter
 from letters.samples import agency_party
-from payments import swish
+from payments import card, swish, trustly
 from payments.models import PaymentRequest
-from payments.services import swish_payment_refresh, swish_payment_start
+from payments.services import (card_payment_refresh, card_payment_start,
+                               swish_payment_refresh, swish_payment_start,
+                               trustly_payment_start)
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +137,9 @@ def _render_case(request, claim, *, status=200, **forms):
     context.update({"already_paid_form": forms.get("already_paid_form") or AlreadyPaidForm(),
                     "message_form": forms.get("message_form") or MessageForm(),
                     "open_form": forms.get("open_form", ""),
-                    "swish_on": swish.SwishClient.from_settings() is not None})
+                    "swish_on": swish.SwishClient.from_settings() is not None,
+                    "card_on": bool(settings.CARD_BASE_URL),
+                    "trustly_on": bool(settings.TRUSTLY_BASE_URL)})
     return _page(request, "debtors/case.html", context, status=status)
 
 
@@ -381,3 +385,165 @@ def pay_swish_status(request, claim_id, instruction_id):
     """The status fragment the waiting page polls (htmx, every two seconds while waiting)."""
     return _page(request, "debtors/_swish_status.html",
                  _swish_status_context(request, claim_id, instruction_id))
+
+
+# --- Betala med kort / Trustly -----------------------------------------------------------------
+#
+# As Swish: the amount (all, or a part of at least 1 kr), the PaymentRequest row, then the
+# provider's session (card) or Deposit (Trustly); the browser goes to the provider's page and
+# comes back to a waiting page that polls. The webhook / notification (payments.views) books;
+# for card the status fragment also reads the session, so a lost webhook still completes.
+
+PROVIDER_MIN_ORE = 100
+CHANNEL_LABELS = {PaymentRequest.Channel.CARD: gettext_lazy("Pay by card"),
+                  PaymentRequest.Channel.TRUSTLY: gettext_lazy("Pay with Trustly")}
+CHANNEL_ROUTES = {PaymentRequest.Channel.CARD: "card", PaymentRequest.Channel.TRUSTLY: "trustly"}
+
+
+class ProviderPayForm(forms.Form):
+    amount = SekAmountField(label=gettext_lazy("Amount (SEK)"), min_ore=PROVIDER_MIN_ORE)
+
+    def __init__(self, *args, outstanding_ore: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.outstanding_ore = outstanding_ore
+
+    def clean_amount(self):
+        amount = self.cleaned_data["amount"]
+        if amount is not None and amount > self.outstanding_ore:
+            raise forms.ValidationError(
+                _("You can pay at most what is left to pay, %(amount)s.")
+                % {"amount": format_sek(self.outstanding_ore)}, code="max_value")
+        return amount
+
+
+def _payable_by(request, claim_id, client) -> tuple[Claim, int]:
+    """The claim (in the visitor's access, open, something to pay) and what is left to pay;
+    404 otherwise, or when the channel is off (``client`` None)."""
+    claim = _claim_in_access(request, claim_id)
+    if claim.is_closed or client is None:
+        raise Http404
+    outstanding = case_page(claim, today=timezone.localdate())["total_ore"]
+    if outstanding <= 0:
+        raise Http404
+    return claim, outstanding
+
+
+def _provider_form_page(request, claim, form, outstanding, channel, *, status):
+    route = CHANNEL_ROUTES[channel]
+    return _page(request, "debtors/pay_provider.html", {
+        "claim": claim, "form": form, "outstanding_ore": outstanding, "channel": channel,
+        "title": CHANNEL_LABELS[channel],
+        "action_url": reverse(f"debtors:pay_{route}", args=[claim.pk])}, status=status)
+
+
+def _provider_urls(claim, channel, instruction_id) -> tuple[str, str]:
+    route = CHANNEL_ROUTES[channel]
+    wait_url = settings.SITE_URL + reverse(f"debtors:pay_{route}_wait",
+                                           args=[claim.pk, instruction_id])
+    notify_url = settings.SITE_URL + reverse(
+        "payments:card_webhook" if channel == PaymentRequest.Channel.CARD
+        else "payments:trustly_notification", args=[instruction_id])
+    return wait_url, notify_url
+
+
+@transaction.non_atomic_requests  # the ORM writes are short; none waits for the provider
+@_with_access
+def pay_card(request, claim_id):
+    """Betala med kort: the amount, then the provider's hosted card page."""
+    client = card.CardClient.from_settings()
+    claim, outstanding = _payable_by(request, claim_id, client)
+    form = ProviderPayForm(request.POST or None, outstanding_ore=outstanding,
+                           initial={"amount": outstanding})
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            instruction_id = swish.new_instruction_id()
+            wait_url, webhook_url = _provider_urls(claim, PaymentRequest.Channel.CARD,
+                                                   instruction_id)
+            try:
+                _row, session = card_payment_start(
+                    client=client, claim=claim, amount_ore=form.cleaned_data["amount"],
+                    instruction_id=instruction_id, success_url=wait_url, cancel_url=wait_url,
+                    webhook_url=webhook_url)
+            except card.CardError as exc:
+                log.warning("Card session for %s not opened: %s", instruction_id, exc)
+                form.add_error(None, _("The card payment could not be started. Nothing has "
+                                       "been paid. Please try again in a while, or pay by "
+                                       "bank transfer."))
+            else:
+                return redirect(session.redirect_url)
+    return _provider_form_page(request, claim, form, outstanding, PaymentRequest.Channel.CARD,
+                               status=status)
+
+
+@transaction.non_atomic_requests
+@_with_access
+def pay_trustly(request, claim_id):
+    """Betala med Trustly: the amount, then Trustly's page (the payer's own bank)."""
+    client = trustly.TrustlyClient.from_settings() if settings.TRUSTLY_BASE_URL else None
+    claim, outstanding = _payable_by(request, claim_id, client)
+    form = ProviderPayForm(request.POST or None, outstanding_ore=outstanding,
+                           initial={"amount": outstanding})
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            message_id = swish.new_instruction_id()
+            wait_url, notification_url = _provider_urls(
+                claim, PaymentRequest.Channel.TRUSTLY, message_id)
+            try:
+                _row, deposit = trustly_payment_start(
+                    client=client, claim=claim, amount_ore=form.cleaned_data["amount"],
+                    message_id=message_id, success_url=wait_url, fail_url=wait_url,
+                    notification_url=notification_url)
+            except trustly.TrustlyError as exc:
+                log.warning("Trustly deposit %s not started: %s", message_id, exc)
+                form.add_error(None, _("The Trustly payment could not be started. Nothing "
+                                       "has been paid. Please try again in a while, or pay "
+                                       "by bank transfer."))
+            else:
+                return redirect(deposit.url)
+    return _provider_form_page(request, claim, form, outstanding,
+                               PaymentRequest.Channel.TRUSTLY, status=status)
+
+
+def _provider_status_context(request, claim_id, instruction_id, channel) -> dict:
+    if not portal.may_see(request.access, claim_id):
+        raise Http404
+    payment_request = get_object_or_404(PaymentRequest.objects.select_related("claim"),
+                                        claim_id=claim_id, instruction_id=instruction_id,
+                                        channel=channel)
+    if channel == PaymentRequest.Channel.CARD and \
+            payment_request.status == PaymentRequest.Status.CREATED:
+        client = card.CardClient.from_settings()
+        if client is not None:
+            try:
+                payment_request = card_payment_refresh(client=client, request=payment_request,
+                                                       today=timezone.localdate())
+            except (card.CardError, card.CardWebhookRejected, ValueError) as exc:
+                # Still waiting as far as the page knows; the webhook or next poll settles it.
+                log.warning("Card session of %s not read: %s", instruction_id, exc)
+    route = CHANNEL_ROUTES[channel]
+    return {"claim": payment_request.claim, "payment_request": payment_request,
+            "channel": channel, "title": CHANNEL_LABELS[channel],
+            "pay_url": reverse(f"debtors:pay_{route}", args=[claim_id]),
+            "status_url": reverse(f"debtors:pay_{route}_status", args=[claim_id,
+                                                                        instruction_id]),
+            "wait_url": reverse(f"debtors:pay_{route}_wait", args=[claim_id, instruction_id])}
+
+
+@transaction.non_atomic_requests
+@_with_access
+def pay_provider_wait(request, claim_id, instruction_id, channel):
+    """Back from the card page or Trustly: the status below updates itself until the
+    payment ends (``channel`` comes from the route)."""
+    return _page(request, "debtors/pay_provider_wait.html", _provider_status_context(
+        request, claim_id, instruction_id, channel))
+
+
+@transaction.non_atomic_requests
+@_with_access
+def pay_provider_status(request, claim_id, instruction_id, channel):
+    return _page(request, "debtors/_provider_status.html", _provider_status_context(
+        request, claim_id, instruction_id, channel))

@@ -138,6 +138,8 @@ class PaymentRequest(models.Model):
     error_code = models.CharField(_("error code"), max_length=40, blank=True)
     # M-commerce: the token that opens the Swish app on the payer's phone (create answer only).
     token = models.CharField(_("token"), max_length=100, blank=True)
+    # Card: the provider's session id; Trustly: the Deposit's order id (empty for Swish).
+    provider_id = models.CharField(_("provider's id"), max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     incoming_payment = models.ForeignKey(IncomingPayment, null=True, blank=True,

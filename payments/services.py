@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
@@ -23,7 +23,7 @@ from claims.services import (
 from ekrav.money import ore_to_str
 from payments.bgmax import BgmaxError, parse_bgmax
 from payments.matching import candidates, match_payment
-from payments import swish
+from payments import card, swish, trustly
 from payments.models import BgmaxImport, IncomingPayment, PaymentRequest
 
 LOOKUP_CHUNK = 5000
@@ -409,6 +409,224 @@ def _swish_book(request: PaymentRequest, found: swish.SwishPaymentRequest, *,
                 today=today, source=payment.source, external_id=payment.external_id)
     except ClaimError:
         payment.note = "Ärendet var avslutat när Swish-betalningen kom: återbetala eller för över."
+        payment.save(update_fields=["note"])
+        return payment
+    payment.state, payment.surplus_ore = IncomingPayment.State.BOOKED, received.surplus_ore
+    payment.save(update_fields=["state", "surplus_ore"])
+    return payment
+
+
+# --- Card and Trustly: the same shape as Swish ------------------------------------------------
+#
+# The PaymentRequest row is written before the provider is asked; the provider's webhook or
+# notification is checked against the row (id, amount) and booked once under the row's lock,
+# keyed by the provider's id (card: the session id; Trustly: the credit's order id).
+
+PROVIDER_UNAVAILABLE_CODE = "UNAVAILABLE"
+CARD_STATUS = {card.DECLINED: PaymentRequest.Status.DECLINED,
+               card.EXPIRED: PaymentRequest.Status.TIMEOUT}
+
+
+def _provider_start_failed(request: PaymentRequest, code: str) -> None:
+    # Only a request still waiting is marked: a webhook may already have settled it.
+    PaymentRequest.objects.filter(pk=request.pk, status=PaymentRequest.Status.CREATED
+                                  ).update(status=PaymentRequest.Status.ERROR,
+                                           error_code=(code or "")[:40],
+                                           finished_at=timezone.now())
+
+
+def card_payment_start(*, client: card.CardClient, claim: Claim, amount_ore: int,
+                       instruction_id: str, success_url: str, cancel_url: str,
+                       webhook_url: str) -> tuple[PaymentRequest, card.CardSession]:
+    """Open a hosted card payment session for ``amount_ore`` on ``claim``: the row first, then
+    the provider (idempotency key: ``instruction_id``). The provider's refusal (CardRejected)
+    or silence (CardUnavailable) is re-raised after the row is marked failed. Call it outside
+    a transaction: no lock is held while the provider answers."""
+    if amount_ore <= 0:
+        raise ValueError("a payment request is for a positive amount")
+    request = PaymentRequest.objects.create(
+        claim=claim, channel=PaymentRequest.Channel.CARD, instruction_id=instruction_id,
+        amount_ore=amount_ore, payee_reference=claim.ocr)
+    try:
+        session = client.create_session(reference=claim.ocr, amount_ore=amount_ore,
+                                         success_url=success_url, cancel_url=cancel_url,
+                                         webhook_url=webhook_url, idempotency_key=instruction_id)
+    except card.CardError as exc:
+        _provider_start_failed(request, exc.code or (
+            PROVIDER_UNAVAILABLE_CODE if isinstance(exc, card.CardUnavailable) else ""))
+        raise
+    PaymentRequest.objects.filter(pk=request.pk).update(provider_id=session.id[:100])
+    request.provider_id = session.id[:100]
+    return request, session
+
+
+def card_webhook_receive(*, instruction_id: str, body: bytes, header: str | None, secret: str,
+                         tolerance_seconds: int, today: date) -> PaymentRequest:
+    """A webhook for ``instruction_id``: PaymentRequest.DoesNotExist for an unknown id,
+    CardWebhookRejected for one not signed with ``secret`` within the tolerance or about
+    another session or amount (nothing booked); otherwise its outcome is settled."""
+    request = PaymentRequest.objects.get(instruction_id=instruction_id,
+                                         channel=PaymentRequest.Channel.CARD)
+    if not request.provider_id:
+        raise card.CardWebhookRejected("the request has no session yet")
+    event = card.verify_webhook(body=body, header=header, secret=secret,
+                                expected_id=request.provider_id,
+                                expected_amount_ore=request.amount_ore,
+                                tolerance_seconds=tolerance_seconds)
+    paid_on = datetime.fromtimestamp(event.created, tz=STOCKHOLM).date() if event.created \
+        else today
+    return _card_settle(request.pk, status=event.status, paid_on=paid_on, today=today,
+                        event_id=event.id)
+
+
+def card_payment_refresh(*, client: card.CardClient, request: PaymentRequest,
+                         today: date) -> PaymentRequest:
+    """The session's status, read again from the provider while ekrav has it waiting (a lost
+    webhook still completes). A final request, or one without a session, is returned as is.
+    CardWebhookRejected when the provider describes another session or amount."""
+    if request.status != PaymentRequest.Status.CREATED or not request.provider_id:
+        return request
+    session = client.get_session(request.provider_id)
+    if session.id != request.provider_id or session.amount_ore != request.amount_ore:
+        raise card.CardWebhookRejected(
+            f"the provider describes session {session.id} for {session.amount_ore} öre, not "
+            f"{request.provider_id} for {request.amount_ore}")
+    return _card_settle(request.pk, status=session.status, paid_on=today, today=today,
+                        event_id="")
+
+
+def _card_settle(pk: int, *, status: str, paid_on: date, today: date,
+                 event_id: str) -> PaymentRequest:
+    """Write the session's outcome (checked) under the row's lock: paid books once."""
+    S = PaymentRequest.Status
+    with transaction.atomic():
+        request = (PaymentRequest.objects.select_for_update(of=("self",))
+                   .select_related("claim").get(pk=pk))
+        if request.status == S.PAID:
+            return request  # booked already: a webhook again, or the poll came first
+        now = timezone.now()
+        if status == card.PAID:
+            request.incoming_payment = _provider_book(
+                request, source=IncomingPayment.Source.CARD, external_id=request.provider_id,
+                paid_on=paid_on, texts=[t for t in [event_id] if t], today=today,
+                closed_note="Ärendet var avslutat när kortbetalningen kom: återbetala eller "
+                            "för över.")
+            request.status, request.error_code, request.finished_at = S.PAID, "", now
+            request.payment_reference = request.provider_id
+            transaction.on_commit(_queue_notices)
+        elif status in CARD_STATUS and request.status == S.CREATED:
+            request.status, request.finished_at = CARD_STATUS[status], now
+        else:
+            return request
+        request.save(update_fields=["status", "payment_reference", "error_code",
+                                    "finished_at", "incoming_payment"])
+    return request
+
+
+def trustly_payment_start(*, client: trustly.TrustlyClient, claim: Claim, amount_ore: int,
+                          message_id: str, success_url: str, fail_url: str,
+                          notification_url: str) -> tuple[PaymentRequest,
+                                                          trustly.TrustlyDeposit]:
+    """Start a Trustly Deposit of ``amount_ore`` on ``claim``: the row first (``message_id``
+    is its instruction id and Trustly's MessageID), then Trustly. TrustlyRejected or
+    TrustlyUnavailable is re-raised after the row is marked failed. Call it outside a
+    transaction."""
+    if amount_ore <= 0:
+        raise ValueError("a payment request is for a positive amount")
+    request = PaymentRequest.objects.create(
+        claim=claim, channel=PaymentRequest.Channel.TRUSTLY, instruction_id=message_id,
+        amount_ore=amount_ore, payee_reference=claim.ocr)
+    try:
+        deposit = client.deposit(message_id=message_id, amount_ore=amount_ore,
+                                 end_user_id=f"claim-{claim.pk}",
+                                 notification_url=notification_url, success_url=success_url,
+                                 fail_url=fail_url, shopper_statement=f"OCR {claim.ocr}"[:35])
+    except trustly.TrustlyError as exc:
+        _provider_start_failed(request, str(exc.code) if exc.code else (
+            PROVIDER_UNAVAILABLE_CODE if isinstance(exc, trustly.TrustlyUnavailable) else ""))
+        raise
+    PaymentRequest.objects.filter(pk=request.pk).update(provider_id=deposit.order_id[:100])
+    request.provider_id = deposit.order_id[:100]
+    return request, deposit
+
+
+def trustly_notification_receive(*, instruction_id: str, body: bytes,
+                                 today: date) -> tuple[PaymentRequest,
+                                                       trustly.TrustlyNotification]:
+    """A notification for ``instruction_id``: PaymentRequest.DoesNotExist for an unknown id,
+    TrustlyNotificationRejected for one not signed by Trustly or about another message, order
+    or amount (nothing booked). A credit books once; pending only records (the row waits);
+    cancel marks a waiting request declined; debit and account change nothing here."""
+    request = PaymentRequest.objects.get(instruction_id=instruction_id,
+                                         channel=PaymentRequest.Channel.TRUSTLY)
+    notification = trustly.verify_notification(body=body, expected_message_id=instruction_id,
+                                               expected_amount_ore=request.amount_ore)
+    if request.provider_id and notification.order_id != request.provider_id:
+        raise trustly.TrustlyNotificationRejected(
+            f"the notification is about order {notification.order_id}, not "
+            f"{request.provider_id}")
+    return _trustly_settle(request.pk, notification, today=today), notification
+
+
+def _trustly_settle(pk: int, notification: trustly.TrustlyNotification, *,
+                    today: date) -> PaymentRequest:
+    S = PaymentRequest.Status
+    with transaction.atomic():
+        request = (PaymentRequest.objects.select_for_update(of=("self",))
+                   .select_related("claim").get(pk=pk))
+        if request.status == S.PAID:
+            return request  # booked already: Trustly sends a notification again
+        now = timezone.now()
+        if notification.is_credit:
+            request.incoming_payment = _provider_book(
+                request, source=IncomingPayment.Source.TRUSTLY,
+                external_id=notification.order_id, paid_on=_trustly_day(notification, today),
+                texts=[f"notification {notification.notification_id}"], today=today,
+                closed_note="Ärendet var avslutat när Trustly-betalningen kom: återbetala "
+                            "eller för över.")
+            request.status, request.error_code, request.finished_at = S.PAID, "", now
+            request.payment_reference = notification.order_id[:100]
+            transaction.on_commit(_queue_notices)
+        elif notification.method == "cancel" and request.status == S.CREATED:
+            request.status, request.finished_at = S.DECLINED, now
+        else:
+            return request  # pending (the bank has not paid yet), debit, account: recorded
+        request.save(update_fields=["status", "payment_reference", "error_code",
+                                    "finished_at", "incoming_payment"])
+    return request
+
+
+def _trustly_day(notification: trustly.TrustlyNotification, today: date) -> date:
+    """The credit's day in Stockholm, from Trustly's "2024-01-02 13:14:15.123456+00"."""
+    text = (notification.timestamp or "").strip()
+    try:
+        moment = datetime.fromisoformat(text + (":00" if text[-3:-2] in "+-" else ""))
+    except ValueError:
+        return today
+    if moment.tzinfo is None:
+        return today
+    return moment.astimezone(STOCKHOLM).date()
+
+
+def _provider_book(request: PaymentRequest, *, source: str, external_id: str, paid_on: date,
+                   texts: list[str], today: date, closed_note: str) -> IncomingPayment:
+    """The incoming payment of a paid card or Trustly request, booked on its claim once
+    (``source``, ``external_id``); a claim closed meanwhile leaves it for a case handler."""
+    payment, created = IncomingPayment.objects.get_or_create(
+        source=source, external_id=external_id,
+        defaults={"amount_ore": request.amount_ore, "currency": "SEK", "paid_on": paid_on,
+                  "reference": (request.payee_reference or "")[:35], "reference_code": "",
+                  "texts": texts, "state": IncomingPayment.State.UNMATCHED,
+                  "claim": request.claim, "matched_by": IncomingPayment.MatchedBy.OCR})
+    if not created:
+        return payment  # recorded before: book nothing
+    try:
+        with transaction.atomic():
+            received = claim_payment_receive(
+                claim=request.claim, amount_ore=payment.amount_ore, paid_on=payment.paid_on,
+                today=today, source=payment.source, external_id=payment.external_id)
+    except ClaimError:
+        payment.note = closed_note
         payment.save(update_fields=["note"])
         return payment
     payment.state, payment.surplus_ore = IncomingPayment.State.BOOKED, received.surplus_ore

@@ -7,4 +7,7 @@ from payments import views
 app_name = "payments"
 urlpatterns = [
     path("swish/callback/<str:instruction_id>/", views.swish_callback, name="swish_callback"),
+    path("kort/webhook/<str:instruction_id>/", views.card_webhook, name="card_webhook"),
+    path("trustly/notification/<str:instruction_id>/", views.trustly_notification,
+         name="trustly_notification"),
 ]

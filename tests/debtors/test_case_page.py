@@ -121,7 +121,8 @@ def test_how_to_pay(dan_client, dan_claim, settings):
     assert pay.amount_ore == total
     assert swish_qr_text(payee=settings.AGENCY["swish_number"], amount_ore=total,
                          ocr=dan_claim.ocr).endswith(f";{dan_claim.ocr};0")
-    assert 'data-testid="pay-buttons"' in body and "disabled" in body
+    assert 'data-testid="pay-buttons"' in body
+    assert 'data-testid="pay-card"' in body and 'data-testid="pay-trustly"' in body
 
 
 def test_an_overpayment_is_shown_as_held_for_refund(dan_client, dan_claim):
