@@ -120,6 +120,16 @@ def count_write(claim_id: int) -> None:
     _count(_key("writes", str(claim_id)), 24 * 60 * 60)
 
 
+# Payments started from one case per hour (Swish, card, Trustly): each start is a request to
+# a provider, and a script must not be able to flood a debtor's Swish with requests.
+MAX_PAYMENT_STARTS_PER_HOUR = 10
+
+
+def payment_start_allowed(claim_id: int) -> bool:
+    """Counts a payment start on the case; False once the hour's allowance is used."""
+    return _count(_key("pay", str(claim_id)), 60 * 60) <= MAX_PAYMENT_STARTS_PER_HOUR
+
+
 def _count(key: str, window: int) -> int:
     """One more in a window that starts with the first (``add`` does not extend it)."""
     cache.add(key, 0, window)

@@ -304,7 +304,10 @@ def pay_swish(request, claim_id):
     status = 200
     if request.method == "POST":
         status = 400
-        if form.is_valid():
+        if form.is_valid() and not portal.payment_start_allowed(claim.pk):
+            form.add_error(None, TOO_MANY_STARTS)
+            status = 429
+        elif form.is_valid():
             instruction_id = swish.new_instruction_id()
             callback_url = settings.SITE_URL + reverse("payments:swish_callback",
                                                        args=[instruction_id])
@@ -326,6 +329,11 @@ def pay_swish(request, claim_id):
                                 instruction_id=instruction_id)
     return _page(request, "debtors/pay_swish.html", {
         "claim": claim, "form": form, "outstanding_ore": outstanding}, status=status)
+
+
+TOO_MANY_STARTS = gettext_lazy(
+    "You have started many payments on this case in a short while. Please wait an hour, or "
+    "pay by bank transfer.")
 
 
 def _swish_refusal(codes) -> str:
@@ -457,7 +465,10 @@ def pay_card(request, claim_id):
     status = 200
     if request.method == "POST":
         status = 400
-        if form.is_valid():
+        if form.is_valid() and not portal.payment_start_allowed(claim.pk):
+            form.add_error(None, TOO_MANY_STARTS)
+            status = 429
+        elif form.is_valid():
             instruction_id = swish.new_instruction_id()
             wait_url, webhook_url = _provider_urls(claim, PaymentRequest.Channel.CARD,
                                                    instruction_id)
@@ -488,7 +499,10 @@ def pay_trustly(request, claim_id):
     status = 200
     if request.method == "POST":
         status = 400
-        if form.is_valid():
+        if form.is_valid() and not portal.payment_start_allowed(claim.pk):
+            form.add_error(None, TOO_MANY_STARTS)
+            status = 429
+        elif form.is_valid():
             message_id = swish.new_instruction_id()
             wait_url, notification_url = _provider_urls(
                 claim, PaymentRequest.Channel.TRUSTLY, message_id)
