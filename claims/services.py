@@ -455,8 +455,15 @@ def claim_payments_receive_many(*, payments: list[IncomingOnClaim], today: date,
     the ``ClaimError`` that refused it (a closed claim), which then wrote nothing.
     """
     ids = sorted({p.claim_id for p in payments})
-    claims = {c.pk: c for c in Claim.objects.select_for_update(of=("self",))
-              .select_related("creditor__policy").filter(pk__in=ids_in(ids)).order_by("pk")}
+    # Plain rows, not model instances with their creditor and policy: a file's 100,000
+    # claims would cost more to build as objects than to lock.
+    interest_on, claims = {}, {}
+    for pk, status, claim_switch, policy_switch in (
+            Claim.objects.select_for_update(of=("self",)).filter(pk__in=ids_in(ids))
+            .order_by("pk").values_list("pk", "status", "interest_enabled",
+                                        "creditor__policy__interest_enabled")):
+        claims[pk] = Claim(pk=pk, status=status)
+        interest_on[pk] = bool(claim_switch and policy_switch)
     booked = set(LedgerEntry.objects.filter(claim_id__in=ids_in(ids),
                                             key__in=[p.key for p in payments])
                  .values_list("claim_id", "key"))
@@ -474,8 +481,9 @@ def claim_payments_receive_many(*, payments: list[IncomingOnClaim], today: date,
             results[i] = ClaimError({"status": [_("The claim is closed and can no longer be "
                                                   "changed.")]}, code="claim_closed")
         else:
-            books[p.claim_id], results[i] = batch.add(claim, books[p.claim_id], p, rates=rates,
-                                                      n=i)
+            books[p.claim_id], results[i] = batch.add(
+                claim, books[p.claim_id], p, rates=rates, n=i,
+                interest_enabled=interest_on[p.claim_id])
             booked.add((p.claim_id, p.key))
     batch.write()
     return results
@@ -488,11 +496,12 @@ class _PaymentBatch:
         self.today, self.user = today, user
         self.events, self.entries, self.paid = [], [], []  # entries: (event index, row)
 
-    def add(self, claim, books, p: IncomingOnClaim, *, rates, n: int):
+    def add(self, claim, books, p: IncomingOnClaim, *, rates, n: int, interest_enabled: bool):
         # "~" sorts after the booked payments' zero-padded ids: later in the same day.
         ref = f"~{n:09d}"
         owed = _owed_with_payment(claim, books, amount_ore=p.amount_ore, paid_on=p.paid_on,
-                                  rates=rates, ref=ref, need_before=False)
+                                  rates=rates, ref=ref, need_before=False,
+                                  interest_enabled=interest_enabled)
         event = len(self.events)
         self.events.append((claim.pk, Event.Kind.PAYMENT, self.today,
                             {"amount_ore": p.amount_ore, "paid_on": p.paid_on.isoformat(),
@@ -597,13 +606,14 @@ class _Owed:
 
 
 def _owed_with_payment(claim, books, *, amount_ore, paid_on, rates=None,
-                       ref="reported", need_before=True) -> _Owed:
+                       ref="reported", need_before=True, interest_enabled=None) -> _Owed:
     """What the debtor owes before and after a payment, as of its day or, when a payment dated
     later is booked already, as of that later day (every payment counts once)."""
     as_of = max([paid_on, *(p.on for p in books.payments)])
     payment = Payment(on=paid_on, amount_ore=amount_ore, ref=ref)
     arguments = {"rates": rates if rates is not None else RateTable(reference_rates()),
-                 "interest_enabled": claim_policy(claim).interest_enabled}
+                 "interest_enabled": (claim_policy(claim).interest_enabled
+                                      if interest_enabled is None else interest_enabled)}
     try:
         after = books.statement(as_of=as_of, extra_payments=[payment], **arguments)
         # Without a later payment the statement before this one is not needed: the payment's
