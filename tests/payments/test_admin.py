@@ -1,7 +1,6 @@
 """The handlers' side: a BgMax file uploaded in the admin, the unmatched queue, booking a
 payment on a case and marking one for refund."""
 
-from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -9,11 +8,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from claims.selectors import claim_balance
 from payments.models import BgmaxImport, IncomingPayment
 from tests.conftest import register
+from tests.fixtures import BGMAX_EXAMPLE
 
 pytestmark = pytest.mark.django_db
 
-FIXTURE = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "bgmax" / \
-    "bankgirot-exempelfil-ocr-checksiffra-langd.txt"
+FIXTURE = BGMAX_EXAMPLE  # Bankgirot's own example file, as received (tests/fixtures)
 
 
 def upload(admin_client, data, name="bg.txt"):

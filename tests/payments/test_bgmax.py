@@ -5,18 +5,16 @@ round trip checks the parser against an independent writer."""
 import dataclasses
 import hashlib
 from datetime import date, datetime
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from payments.bgmax import BgmaxError, BgmaxFile, Deposit, Payment, Reference, parse_bgmax
+from tests.fixtures import BGMAX_EXAMPLE
 
-ROOT = Path(__file__).resolve().parents[2]
-# The project's shared fixtures sit beside the repository (../shared), read-only and as received.
-FIXTURE = (ROOT.parent / "shared" / "fixtures" / "bgmax"
-           / "bankgirot-exempelfil-ocr-checksiffra-langd.txt")
+# Bankgirot's own example file, read-only and as received (tests/fixtures).
+FIXTURE = BGMAX_EXAMPLE
 
 
 # --- a writer of records, straight from the layout table ------------------------------------

@@ -5,7 +5,6 @@ interest -> capital; a file that does not add up is refused whole."""
 import json
 from datetime import date
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -15,11 +14,11 @@ from claims.selectors import claim_balance
 from payments.models import BgmaxImport, IncomingPayment
 from payments.services import BgmaxRejected, bgmax_import, payment_assign
 from tests.conftest import another_debtor, register
+from tests.fixtures import BGMAX_EXAMPLE
 
 pytestmark = pytest.mark.django_db
 
-FIXTURE = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "bgmax" / \
-    "bankgirot-exempelfil-ocr-checksiffra-langd.txt"
+FIXTURE = BGMAX_EXAMPLE  # Bankgirot's own example file, as received (tests/fixtures)
 TODAY = date(2026, 11, 23)
 
 
