@@ -458,41 +458,41 @@ def _provider_urls(claim, channel, instruction_id) -> tuple[str, str]:
 @_with_access
 def pay_card(request, claim_id):
     """Betala med kort: the amount, then the provider's hosted card page."""
-    client = card.CardClient.from_settings()
-    claim, outstanding = _payable_by(request, claim_id, client)
-    form = ProviderPayForm(request.POST or None, outstanding_ore=outstanding,
-                           initial={"amount": outstanding})
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid() and not portal.payment_start_allowed(claim.pk):
-            form.add_error(None, TOO_MANY_STARTS)
-            status = 429
-        elif form.is_valid():
-            instruction_id = swish.new_instruction_id()
-            wait_url, webhook_url = _provider_urls(claim, PaymentRequest.Channel.CARD,
-                                                   instruction_id)
-            try:
-                _row, session = card_payment_start(
-                    client=client, claim=claim, amount_ore=form.cleaned_data["amount"],
-                    instruction_id=instruction_id, success_url=wait_url, cancel_url=wait_url,
-                    webhook_url=webhook_url)
-            except card.CardError as exc:
-                log.warning("Card session for %s not opened: %s", instruction_id, exc)
-                form.add_error(None, _("The card payment could not be started. Nothing has "
-                                       "been paid. Please try again in a while, or pay by "
-                                       "bank transfer."))
-            else:
-                return redirect(session.redirect_url)
-    return _provider_form_page(request, claim, form, outstanding, PaymentRequest.Channel.CARD,
-                               status=status)
+    def start(*, client, claim, amount_ore, request_id, wait_url, notify_url):
+        _row, session = card_payment_start(
+            client=client, claim=claim, amount_ore=amount_ore, instruction_id=request_id,
+            success_url=wait_url, cancel_url=wait_url, webhook_url=notify_url)
+        return session.redirect_url
+
+    return _provider_pay(
+        request, claim_id, client=card.CardClient.from_settings(),
+        channel=PaymentRequest.Channel.CARD, start=start, failure=card.CardError,
+        message=_("The card payment could not be started. Nothing has been paid. Please try "
+                  "again in a while, or pay by bank transfer."))
 
 
 @transaction.non_atomic_requests
 @_with_access
 def pay_trustly(request, claim_id):
     """Betala med Trustly: the amount, then Trustly's page (the payer's own bank)."""
-    client = trustly.TrustlyClient.from_settings() if settings.TRUSTLY_BASE_URL else None
+    def start(*, client, claim, amount_ore, request_id, wait_url, notify_url):
+        _row, deposit = trustly_payment_start(
+            client=client, claim=claim, amount_ore=amount_ore, message_id=request_id,
+            success_url=wait_url, fail_url=wait_url, notification_url=notify_url)
+        return deposit.url
+
+    return _provider_pay(
+        request, claim_id,
+        client=trustly.TrustlyClient.from_settings() if settings.TRUSTLY_BASE_URL else None,
+        channel=PaymentRequest.Channel.TRUSTLY, start=start, failure=trustly.TrustlyError,
+        message=_("The Trustly payment could not be started. Nothing has been paid. Please "
+                  "try again in a while, or pay by bank transfer."))
+
+
+def _provider_pay(request, claim_id, *, client, channel, start, failure, message):
+    """The amount form of a redirect-style provider (card, Trustly): on a valid POST the
+    payment request is written and started (``start`` returns the provider's page), and the
+    browser goes there; a refusal or an unreachable provider is said on the form."""
     claim, outstanding = _payable_by(request, claim_id, client)
     form = ProviderPayForm(request.POST or None, outstanding_ore=outstanding,
                            initial={"amount": outstanding})
@@ -503,23 +503,17 @@ def pay_trustly(request, claim_id):
             form.add_error(None, TOO_MANY_STARTS)
             status = 429
         elif form.is_valid():
-            message_id = swish.new_instruction_id()
-            wait_url, notification_url = _provider_urls(
-                claim, PaymentRequest.Channel.TRUSTLY, message_id)
+            request_id = swish.new_instruction_id()
+            wait_url, notify_url = _provider_urls(claim, channel, request_id)
             try:
-                _row, deposit = trustly_payment_start(
-                    client=client, claim=claim, amount_ore=form.cleaned_data["amount"],
-                    message_id=message_id, success_url=wait_url, fail_url=wait_url,
-                    notification_url=notification_url)
-            except trustly.TrustlyError as exc:
-                log.warning("Trustly deposit %s not started: %s", message_id, exc)
-                form.add_error(None, _("The Trustly payment could not be started. Nothing "
-                                       "has been paid. Please try again in a while, or pay "
-                                       "by bank transfer."))
-            else:
-                return redirect(deposit.url)
-    return _provider_form_page(request, claim, form, outstanding,
-                               PaymentRequest.Channel.TRUSTLY, status=status)
+                return redirect(start(client=client, claim=claim,
+                                      amount_ore=form.cleaned_data["amount"],
+                                      request_id=request_id, wait_url=wait_url,
+                                      notify_url=notify_url))
+            except failure as exc:
+                log.warning("%s payment %s not started: %s", channel, request_id, exc)
+                form.add_error(None, message)
+    return _provider_form_page(request, claim, form, outstanding, channel, status=status)
 
 
 def _provider_status_context(request, claim_id, instruction_id, channel) -> dict:

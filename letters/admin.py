@@ -9,20 +9,10 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from ekrav.admin import ReadOnlyAdmin
 from ekrav.money import format_sek
 from letters.models import DeliveryAttempt, Letter, PrintBatch
 from letters.services import letter_recheck
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class AttemptInline(admin.TabularInline):

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from claims.models import Claim
 from claims.services import ClaimError
+from ekrav.admin import ReadOnlyAdmin
 from ekrav.money import format_sek
 from payments.models import (
     BgmaxImport,
@@ -143,7 +144,7 @@ class BgmaxImportAdmin(admin.ModelAdmin):
 # --- Settlements and payout files (payments.settlements) ------------------------------------
 
 @admin.register(PayoutFile)
-class PayoutFileAdmin(admin.ModelAdmin):
+class PayoutFileAdmin(ReadOnlyAdmin):
     """The day's payout file: staff download it here and send it to the bank."""
 
     list_display = ["day", "sequence", "format", "count", "total", "sha256", "download"]
@@ -162,15 +163,6 @@ class PayoutFileAdmin(admin.ModelAdmin):
 
         return format_html('<a href="{}">{}</a>', reverse(
             "admin:payments_payoutfile_download", args=[obj.pk]), obj.filename)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         return [path("<int:pk>/download/", self.admin_site.admin_view(self.download_view),
@@ -220,7 +212,7 @@ class SettlementAdmin(admin.ModelAdmin):
 
 
 @admin.register(PaymentRequest)
-class PaymentRequestAdmin(admin.ModelAdmin):
+class PaymentRequestAdmin(ReadOnlyAdmin):
     """Debtors' payments started in Mitt Ärende (Swish, card, Trustly): read-only, for a
     handler answering "I paid but nothing happened"."""
 
@@ -234,12 +226,3 @@ class PaymentRequestAdmin(admin.ModelAdmin):
     @admin.display(description=_("Amount"))
     def amount(self, obj):
         return format_sek(obj.amount_ore)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -14,11 +14,11 @@ from django.core import mail
 
 from claims.models import Claim, LedgerEntry
 from claims.services import claim_payment_receive
-from letters.services import collection_day_run
 from payments.models import IncomingPayment, PaymentRequest
 from payments.notices import payment_notices_send
 from tests.conftest import another_debtor
-from tests.debtors.conftest import DEMAND_DAY, REGISTERED, TODAY, amount, open_case, register_on
+from tests.payments.conftest import kronor, outstanding
+from tests.debtors.conftest import REGISTERED, TODAY, amount, register_on
 
 PHONE_PAYS = "070-123 45 67"      # last digit 7: the simulated payer pays
 PHONE_DECLINES = "070-123 45 61"  # 1: declines
@@ -34,20 +34,6 @@ def sim(live_server, settings):
     return live_server.url + "/sim/swish"
 
 
-@pytest.fixture
-def claim(alice_co):
-    claim = register_on(alice_co)
-    collection_day_run(until=DEMAND_DAY)
-    return Claim.objects.get(pk=claim.pk)
-
-
-@pytest.fixture
-def visitor(client, claim, sim):
-    with time_machine.travel(TODAY, tick=False):
-        assert open_case(client, claim).status_code == 302
-        yield client
-
-
 def control(sim, path, body=None):
     answer = httpx.post(f"{sim}/_control/{path}", json=body, timeout=30)
     assert answer.status_code == 200, answer.text
@@ -60,19 +46,11 @@ def hold_outcome(sim, outcome="paid"):
     control(sim, "next", {"outcome": outcome, "delay": 60})
 
 
-def outstanding(visitor, claim) -> int:
-    return amount(visitor.get(f"/mitt-arende/arenden/{claim.pk}/"), "total")
-
-
 def start(visitor, claim, *, amount_text=None, phone=PHONE_PAYS, mode="number"):
     data = {"mode": mode, "phone": phone}
     if amount_text is not None:
         data["amount"] = amount_text
     return visitor.post(f"/mitt-arende/arenden/{claim.pk}/swish/", data)
-
-
-def kronor(ore: int) -> str:
-    return f"{ore // 100},{ore % 100:02d}"
 
 
 def started(response, claim) -> PaymentRequest:

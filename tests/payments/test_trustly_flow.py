@@ -10,14 +10,13 @@ import uuid
 
 import httpx
 import pytest
-import time_machine
 
 from claims.models import Claim, LedgerEntry
-from letters.services import collection_day_run
 from payments import trustly
 from payments.models import IncomingPayment, PaymentRequest
 from tests.conftest import another_debtor
-from tests.debtors.conftest import DEMAND_DAY, REGISTERED, TODAY, amount, open_case, register_on
+from tests.payments.conftest import kronor, outstanding
+from tests.debtors.conftest import REGISTERED, TODAY, amount, register_on
 
 
 @pytest.fixture(scope="session")
@@ -38,28 +37,6 @@ def sim(live_server, settings, key_dir):
     settings.TRUSTLY_BASE_URL = live_server.url + "/sim/trustly"
     settings.SITE_URL = live_server.url  # the notifications come back into ekrav
     return settings.TRUSTLY_BASE_URL
-
-
-@pytest.fixture
-def claim(alice_co):
-    claim = register_on(alice_co)
-    collection_day_run(until=DEMAND_DAY)
-    return Claim.objects.get(pk=claim.pk)
-
-
-@pytest.fixture
-def visitor(client, claim, sim):
-    with time_machine.travel(TODAY, tick=False):
-        assert open_case(client, claim).status_code == 302
-        yield client
-
-
-def kronor(ore: int) -> str:
-    return f"{ore // 100},{ore % 100:02d}"
-
-
-def outstanding(visitor, claim) -> int:
-    return amount(visitor.get(f"/mitt-arende/arenden/{claim.pk}/"), "total")
 
 
 def start(visitor, claim, amount_text):
