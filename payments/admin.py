@@ -1,5 +1,6 @@
-"""Incoming payments for case handlers: the unmatched queue (assign to a claim or mark for
-refund) and the BgMax files, uploaded here or by `manage.py import_bgmax`."""
+"""Incoming payments for case handlers: the unmatched queue (assign to a claim or refund),
+refunds of what is held for a payer, and the BgMax files, uploaded here or by
+`manage.py import_bgmax`."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -19,8 +20,10 @@ from payments.models import (
     IncomingPayment,
     PaymentRequest,
     PayoutFile,
+    Refund,
     Settlement,
 )
+from payments.refunds import RefundError, refund_create, refund_mark_paid, refundable_ore
 from payments.services import (
     BgmaxRejected,
     bgmax_import,
@@ -29,6 +32,13 @@ from payments.services import (
 )
 
 MAX_BGMAX_BYTES = 50 * 1024 * 1024
+
+
+class RefundForm(forms.Form):
+    payee_name = forms.CharField(label=_("Pay back to (name)"), max_length=70)
+    bankgiro = forms.CharField(label=_("Bankgiro"), max_length=12, required=False)
+    clearing = forms.CharField(label=_("or clearing number"), max_length=8, required=False)
+    account = forms.CharField(label=_("and account number"), max_length=20, required=False)
 
 
 class AssignForm(forms.Form):
@@ -65,7 +75,39 @@ class IncomingPaymentAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         return [path("<int:pk>/assign/", self.admin_site.admin_view(self.assign_view),
-                     name="payments_incomingpayment_assign"), *super().get_urls()]
+                     name="payments_incomingpayment_assign"),
+                path("<int:pk>/refund/", self.admin_site.admin_view(self.refund_view),
+                     name="payments_incomingpayment_refund"), *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        payment = IncomingPayment.objects.filter(pk=object_id).first()
+        refundable = (payment is not None and not Refund.objects.filter(payment=payment).exists()
+                      and refundable_ore(payment))
+        return super().change_view(request, object_id, form_url, {
+            **(extra_context or {}), "refundable_ore": refundable or 0})
+
+    def refund_view(self, request, pk):
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        payment = get_object_or_404(IncomingPayment, pk=pk)
+        form = RefundForm(request.POST or None, initial={
+            "payee_name": payment.payer_name, "bankgiro": payment.payer_bankgiro})
+        if request.method == "POST" and form.is_valid():
+            try:
+                refund = refund_create(payment_id=pk, user=request.user, **form.cleaned_data)
+            except RefundError as exc:
+                for field, errors in exc.errors.items():
+                    for error in errors:
+                        form.add_error(field if field in form.fields else None, error)
+            else:
+                messages.success(request, _("%(amount)s will be paid back to %(to)s with the "
+                                            "next payout file.") % {
+                    "amount": format_sek(refund.amount_ore), "to": refund.destination})
+                return redirect("admin:payments_refund_changelist")
+        return render(request, "admin/payments/refund.html", {
+            **self.admin_site.each_context(request), "payment": payment, "form": form,
+            "amount_ore": refundable_ore(payment), "title": _("Pay back to the payer"),
+            "opts": self.model._meta})
 
     def assign_view(self, request, pk):
         if not self.has_change_permission(request):
@@ -139,6 +181,35 @@ class BgmaxImportAdmin(admin.ModelAdmin):
         return render(request, "admin/payments/bgmax_upload.html", {
             **self.admin_site.each_context(request), "form": form, "opts": self.model._meta,
             "title": _("Import a BgMax file")})
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdmin):
+    """Refunds decided by handlers: paid by the next payout file, or by hand (a bank account
+    while the payout format is LB) and marked here."""
+
+    list_display = ["created_at", "payment", "amount", "payee_name", "destination", "status",
+                    "paid_on", "payout_file", "created_by"]
+    list_filter = ["status", "paid_on"]
+    search_fields = ["payee_name", "payment__reference", "payment__claim__case_number"]
+    list_select_related = ["payment", "payout_file", "created_by"]
+    readonly_fields = [f.name for f in Refund._meta.fields]
+    actions = ["mark_paid_by_hand"]
+
+    @admin.display(description=_("Amount"))
+    def amount(self, obj):
+        return format_sek(obj.amount_ore)
+
+    @admin.action(description=_("Mark as paid by hand today"))
+    def mark_paid_by_hand(self, request, queryset):
+        done = 0
+        for pk in queryset.filter(status=Refund.Status.DUE).values_list("pk", flat=True):
+            try:
+                refund_mark_paid(refund_id=pk, paid_on=timezone.localdate(), user=request.user)
+            except RefundError:
+                continue  # paid by a payout file in the meantime
+            done += 1
+        self.message_user(request, _("%(n)d refunds marked as paid.") % {"n": done})
 
 
 # --- Settlements and payout files (payments.settlements) ------------------------------------

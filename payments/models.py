@@ -274,3 +274,76 @@ class SettledPayment(models.Model):
 
     def __str__(self):
         return f"{self.payment_id} in {self.settlement_id}"
+
+
+class RefundQuerySet(models.QuerySet):
+    def due(self):
+        return self.filter(status=Refund.Status.DUE)
+
+
+class Refund(models.Model):
+    """Money paid back to whoever paid it (återbetalning): a payment nobody owed (unmatched,
+    marked for refund) or the part of a booked payment beyond the debt (its surplus).
+
+    The payment is the exactly-once key: a payment is refunded once, for exactly what it
+    holds. It is paid in the day's payout file (payments.settlements), or by hand where the
+    file's format cannot carry the account (LB pays bankgiro numbers only)."""
+
+    class Status(models.TextChoices):
+        DUE = "due", _("To be paid")
+        PAID = "paid", _("Paid")
+
+    payment = models.OneToOneField(IncomingPayment, on_delete=models.PROTECT,
+                                   related_name="refund", verbose_name=_("payment"))
+    amount_ore = models.BigIntegerField(_("amount (öre)"))
+    payee_name = models.CharField(_("payee"), max_length=70)
+    # Either a bankgiro number or a Swedish bank account (clearing number and account).
+    bankgiro = models.CharField(_("bankgiro"), max_length=8, blank=True)
+    clearing = models.CharField(_("clearing number"), max_length=5, blank=True)
+    account = models.CharField(_("account number"), max_length=15, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
+                              default=Status.DUE)
+    payout_file = models.ForeignKey(PayoutFile, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="refunds", verbose_name=_("payout file"))
+    paid_on = models.DateField(_("paid on"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+",
+                                   verbose_name=_("decided by"))
+    paid_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="+",
+                                verbose_name=_("paid by hand by"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RefundQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount_ore__gt=0),
+                                   name="refund_positive"),
+            # Exactly one destination: a bankgiro, or a clearing number with an account.
+            models.CheckConstraint(
+                condition=(models.Q(bankgiro="", clearing__gt="", account__gt="")
+                           | (models.Q(clearing="", account="") & ~models.Q(bankgiro=""))),
+                name="refund_one_destination"),
+            models.CheckConstraint(
+                condition=models.Q(status="due", paid_on__isnull=True)
+                | models.Q(status="paid", paid_on__isnull=False),
+                name="refund_paid_has_day"),
+        ]
+        indexes = [
+            # payments.settlements: the refunds the next payout file pays.
+            models.Index(fields=["id"], name="refund_due",
+                         condition=models.Q(status="due")),
+        ]
+
+    def __str__(self):
+        return f"{self.payment_id} {self.amount_ore / 100:.2f}"
+
+    @property
+    def destination(self) -> str:
+        if self.bankgiro:
+            return f"Bankgiro {self.bankgiro[:-4]}-{self.bankgiro[-4:]}"
+        return f"{self.clearing}, {self.account}"

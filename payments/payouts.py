@@ -160,14 +160,22 @@ def settle(rows) -> Settled:
 
 @dataclass(frozen=True)
 class Payout:
-    """One transfer to a creditor's bankgiro."""
+    """One transfer: to a bankgiro (a creditor's payout, a refund to a company), or to a
+    Swedish bank account, clearing number and account (a refund to a person; pain.001 only:
+    the LB records here pay bankgiro numbers)."""
 
     bankgiro: str
     amount_ore: int
     pay_on: date
     reference: str  # TK14 13-37 / pain.001 EndToEndId: ours, to find the payout again
-    information: str = ""  # TK14 61-80 / pain.001 RmtInf: what the creditor's bank shows
+    information: str = ""  # TK14 61-80 / pain.001 RmtInf: what the receiver's bank shows
     name: str = ""  # pain.001 Cdtr/Nm
+    clearing: str = ""
+    account: str = ""
+
+    @property
+    def to_account(self) -> bool:
+        return not self.bankgiro
 
 
 class PayoutFileError(ValueError):
@@ -182,14 +190,41 @@ def bankgiro_digits(bankgiro: str) -> str:
     return digits
 
 
-def _check(payments) -> list[Payout]:
+def clearing_digits(clearing: str) -> str:
+    """A Swedish clearing number, digits only: four digits (five with Swedbank's check digit,
+    8xxx-x)."""
+    digits = re.sub(r"[\s.-]", "", clearing or "")
+    if not re.fullmatch(r"[1-9][0-9]{3}|8[0-9]{4}", digits):
+        raise PayoutFileError(f"not a clearing number: {clearing!r}")
+    return digits
+
+
+def account_digits(account: str) -> str:
+    """A Swedish account number, digits only: at most twelve (each bank's own rules for its
+    ranges are the bank's to check)."""
+    digits = re.sub(r"[\s.-]", "", account or "")
+    if not re.fullmatch(r"[0-9]{1,12}", digits):
+        raise PayoutFileError(f"not an account number: {account!r}")
+    return digits
+
+
+def bank_account_digits(clearing: str, account: str) -> tuple[str, str]:
+    return clearing_digits(clearing), account_digits(account)
+
+
+def _check(payments, *, accounts: bool) -> list[Payout]:
     payments = list(payments)
     if not payments:
         raise PayoutFileError("a payout file needs at least one payment")
     for p in payments:
         if not 0 < p.amount_ore <= MAX_AMOUNT_ORE:
             raise PayoutFileError(f"amount out of range: {p.amount_ore}")
-        bankgiro_digits(p.bankgiro)
+        if p.to_account and not accounts:
+            raise PayoutFileError(f"{p.reference}: this file pays bankgiro numbers only")
+        if p.to_account:
+            bank_account_digits(p.clearing, p.account)
+        else:
+            bankgiro_digits(p.bankgiro)
     return payments
 
 
@@ -230,7 +265,7 @@ def lb_sum(*, sender_bankgiro: str, count: int, total_ore: int) -> str:
 
 def lb_file(*, sender_bankgiro: str, created_on: date, payments) -> bytes:
     """An LB file (one section: TK11, a TK14 per payment, TK29), ISO-8859-1, CRLF."""
-    payments = _check(payments)
+    payments = _check(payments, accounts=False)
     records = [lb_opening(sender_bankgiro=sender_bankgiro, created_on=created_on),
                *(lb_payment(p) for p in payments),
                lb_sum(sender_bankgiro=sender_bankgiro, count=len(payments),
@@ -309,8 +344,9 @@ def pain001(*, message_id: str, created_at: datetime, debtor_name: str,
             pay_on: date, payments) -> bytes:
     """ISO 20022 CustomerCreditTransferInitiation (pain.001.001.03): one PmtInf from the
     agency's bankgiro, one CdtTrfTxInf per payout to a creditor's bankgiro (BGNR, routed
-    through Bankgirot: clearing SESBA 9900)."""
-    payments = _check(payments)
+    through Bankgirot: clearing SESBA 9900; a bank account as its BBAN, routed by its
+    clearing number, as the Swedish common interpretation of ISO 20022 has it)."""
+    payments = _check(payments, accounts=True)
     total = sum(p.amount_ore for p in payments)
     document = ET.Element("Document", {"xmlns": PAIN001_NS})
     root = _sub(document, "CstmrCdtTrfInitn")
@@ -343,11 +379,18 @@ def pain001(*, message_id: str, created_at: datetime, debtor_name: str,
         tx = _sub(info, "CdtTrfTxInf")
         _sub(_sub(tx, "PmtId"), "EndToEndId", p.reference[:35])
         _sub(_sub(tx, "Amt"), "InstdAmt", _sek(p.amount_ore), Ccy="SEK")
+        clearing, account = (bank_account_digits(p.clearing, p.account) if p.to_account
+                             else ("9900", ""))
         member = _sub(_sub(_sub(tx, "CdtrAgt"), "FinInstnId"), "ClrSysMmbId")
         _sub(_sub(member, "ClrSysId"), "Cd", "SESBA")
-        _sub(member, "MmbId", "9900")
+        _sub(member, "MmbId", clearing)
         _sub(_sub(tx, "Cdtr"), "Nm", (p.name or p.reference)[:70])
-        _bankgiro_account(tx, "CdtrAcct", p.bankgiro)
+        if p.to_account:
+            other = _sub(_sub(_sub(tx, "CdtrAcct"), "Id"), "Othr")
+            _sub(other, "Id", clearing + account)
+            _sub(_sub(other, "SchmeNm"), "Cd", "BBAN")
+        else:
+            _bankgiro_account(tx, "CdtrAcct", p.bankgiro)
         _sub(_sub(tx, "RmtInf"), "Ustrd", (p.information or p.reference)[:140])
     ET.indent(document)
     return ET.tostring(document, encoding="utf-8", xml_declaration=True)

@@ -26,7 +26,8 @@ from claims.models import LedgerEntry
 from creditors.models import Creditor
 from ekrav.calendar import first_bank_day_after
 from payments import payouts
-from payments.models import PayoutFile, SettledPayment, Settlement
+from payments.models import PayoutFile, Refund, SettledPayment, Settlement
+from payments.refunds import refunds_for_file
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,8 @@ def payout_day(day: date) -> date:
 def settlements_run(*, day: date) -> dict:
     """Settle ``day`` for every creditor with payments to the agency booked on it, write the
     day's payout file, and e-mail the statements after commit.
+
+    Due refunds go in the same file (payments.refunds).
 
     Returns {"settlements": created, "payout_file": id or None}; a second run of the same
     day creates nothing (and a payment of the day booked after the first run is settled,
@@ -127,20 +130,24 @@ def _render(settlement: Settlement) -> tuple[bytes, int]:
 
 
 def _payout_file(day: date) -> PayoutFile | None:
-    """The day's payout file for the settlements not in a file yet (payout > 0)."""
+    """The day's payout file: the settlements not in a file yet (payout > 0) and the due
+    refunds its format can carry (payments.refunds), which are paid by it."""
     fmt = settings.PAYOUT_FORMAT
     if fmt not in PayoutFile.Format.values:
         raise ValueError(f"PAYOUT_FORMAT must be one of {PayoutFile.Format.values}: {fmt!r}")
+    pay_on = payout_day(day)
     with transaction.atomic():
         due = list(Settlement.objects.select_for_update().select_related("creditor")
                    .filter(day=day, payout_ore__gt=0, payout_file__isnull=True)
                    .order_by("creditor__name", "id"))
-        if not due:
+        refunds = refunds_for_file(fmt)
+        if not due and not refunds:
             return None
         payments = [payouts.Payout(
-            bankgiro=s.bankgiro, amount_ore=s.payout_ore, pay_on=payout_day(day),
+            bankgiro=s.bankgiro, amount_ore=s.payout_ore, pay_on=pay_on,
             reference=f"EKRAV-{day:%Y%m%d}-{s.creditor_id}",
             information=f"Avräkning {day:%Y-%m-%d}", name=s.creditor.name) for s in due]
+        payments += [_refund_payout(refund, pay_on) for refund in refunds]
         sequence = (PayoutFile.objects.filter(day=day, format=fmt)
                     .aggregate(n=Max("sequence"))["n"] or 0) + 1
         content = _write(fmt, day=day, sequence=sequence, payments=payments)
@@ -149,7 +156,19 @@ def _payout_file(day: date) -> PayoutFile | None:
             sha256=hashlib.sha256(content).hexdigest(), count=len(payments),
             total_ore=sum(p.amount_ore for p in payments))
         Settlement.objects.filter(pk__in=[s.pk for s in due]).update(payout_file=payout_file)
+        Refund.objects.filter(pk__in=[r.pk for r in refunds], status=Refund.Status.DUE).update(
+            payout_file=payout_file, status=Refund.Status.PAID, paid_on=pay_on)
     return payout_file
+
+
+def _refund_payout(refund: Refund, pay_on: date) -> payouts.Payout:
+    """The payer's bank shows what the money is: the case (or the reference they paid with)."""
+    claim = refund.payment.claim
+    about = claim.case_number if claim else refund.payment.reference
+    return payouts.Payout(
+        bankgiro=refund.bankgiro, clearing=refund.clearing, account=refund.account,
+        amount_ore=refund.amount_ore, pay_on=pay_on, reference=f"EKRAV-R{refund.pk}",
+        information=f"Återbet. {about}".strip(), name=refund.payee_name)
 
 
 def _write(fmt: str, *, day: date, sequence: int, payments) -> bytes:

@@ -194,3 +194,50 @@ def test_pain001_sums_round_trip(amounts):
     ctrl = root.find("p:CstmrCdtTrfInitn/p:GrpHdr/p:CtrlSum", NS).text
     assert int(ctrl.replace(".", "")) == sum(amounts)
     assert root.find("p:CstmrCdtTrfInitn/p:PmtInf/p:NbOfTxs", NS).text == str(len(amounts))
+
+
+# --- Bank accounts (refunds to people) ---------------------------------------------------------
+
+def to_account(clearing="8327-9", account="123 456 789-0"):
+    return Payout(bankgiro="", clearing=clearing, account=account, amount_ore=2500,
+                  pay_on=DAY, reference="EKRAV-R1", name="Kim")
+
+
+@pytest.mark.parametrize("clearing, expected", [
+    ("3300", "3300"), ("8327-9", "83279"), ("8327 9", "83279"), ("6000", "6000")])
+def test_clearing_numbers(clearing, expected):
+    assert payouts.clearing_digits(clearing) == expected
+
+
+@pytest.mark.parametrize("clearing", ["", "330", "0300", "33000", "83279-1", "33a0"])
+def test_bad_clearing_numbers(clearing):
+    with pytest.raises(PayoutFileError):
+        payouts.clearing_digits(clearing)
+
+
+@pytest.mark.parametrize("account", ["", "1234567890123", "12a4"])
+def test_bad_account_numbers(account):
+    with pytest.raises(PayoutFileError):
+        payouts.account_digits(account)
+
+
+def test_lb_pays_bankgiro_numbers_only():
+    with pytest.raises(PayoutFileError, match="bankgiro numbers only"):
+        payouts.lb_file(sender_bankgiro="991-2346", created_on=DAY,
+                        payments=[pay(), to_account()])
+
+
+def test_pain001_pays_a_bank_account_as_its_bban():
+    root = ET.fromstring(pain([pay(), to_account()]))
+    giro, account = root.findall(".//p:CdtTrfTxInf", NS)
+    assert giro.find("p:CdtrAgt/p:FinInstnId/p:ClrSysMmbId/p:MmbId", NS).text == "9900"
+    assert account.find("p:CdtrAgt/p:FinInstnId/p:ClrSysMmbId/p:MmbId", NS).text == "83279"
+    other = account.find("p:CdtrAcct/p:Id/p:Othr", NS)
+    assert other.find("p:Id", NS).text == "832791234567890"
+    assert other.find("p:SchmeNm/p:Cd", NS).text == "BBAN"
+    assert root.find(".//p:GrpHdr/p:CtrlSum", NS).text == "148.45"
+
+
+def test_pain001_refuses_a_bad_bank_account():
+    with pytest.raises(PayoutFileError):
+        pain([to_account(clearing="12")])
