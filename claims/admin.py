@@ -1,4 +1,11 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.db.models import Sum
 
@@ -6,13 +13,18 @@ from claims.interest import MARGIN
 from claims.models import (
     Claim,
     ClaimImport,
+    Decision,
+    Dispute,
     Event,
     Invoice,
+    KronofogdenApplication,
     LedgerEntry,
     ReferenceRate,
+    SolvencyCheck,
     StatutoryFee,
     Step,
 )
+from ekrav.admin import errors_to_form
 from ekrav.money import format_sek
 
 
@@ -59,19 +71,66 @@ class StepInline(admin.TabularInline):
         return False  # steps are taken by the collection engine only
 
 
+class SolvencyCheckInline(admin.TabularInline):
+    model = SolvencyCheck
+    extra = 0
+    fields = ["taken_on", "outcome", "payment_remarks", "debt_at_kfm_ore", "reference",
+              "copy_sent"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False  # reports come from the credit bureau (claims.decisions)
+
+
+class DecisionInline(admin.TabularInline):
+    model = Decision
+    extra = 0
+    fields = ["decided_on", "choice", "by_policy", "decided_by", "solvency_check", "reason"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False  # decided through claims.decisions, with its status change
+
+
+class LimitationFilter(admin.SimpleListFilter):
+    """Claims close to being statute-barred (as of the nightly refresh, Claim.limitation_on),
+    so a handler sends a letter or applies to Kronofogden in time."""
+
+    title = _("statute of limitations")
+    parameter_name = "limitation"
+
+    def lookups(self, request, model_admin):
+        return [("90", _("within 90 days")), ("365", _("within a year")),
+                ("passed", _("passed"))]
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        if self.value() == "passed":
+            return queryset.filter(limitation_on__lt=today)
+        if self.value() in ("90", "365"):
+            from datetime import timedelta
+
+            return queryset.filter(limitation_on__gte=today, limitation_on__lte=today
+                                   + timedelta(days=int(self.value())))
+        return queryset
+
+
 @admin.register(Claim)
 class ClaimAdmin(admin.ModelAdmin):
     list_display = ["case_number", "debtor", "creditor", "status", "capital", "registered_on",
-                    "next_action_on", "hold_until", "source"]
-    list_filter = ["status", "source", "registered_on"]
+                    "next_action_on", "hold_until", "limitation_on", "source"]
+    list_filter = ["status", LimitationFilter, "source", "registered_on"]
     search_fields = ["case_number", "ocr", "debtor__name", "debtor__identity_number",
                      "creditor__name", "creditor__organisation_number",
                      "invoices__invoice_number"]
     list_select_related = ["debtor", "creditor"]
     # The hold is set by the debtor's "already paid" (debtors.services), with its event.
     readonly_fields = ["case_number", "ocr", "creditor", "debtor", "registered_on", "source",
-                       "created_by", "created_at", "status", "hold_until"]
-    inlines = [InvoiceInline, StepInline, LedgerInline, EventInline]
+                       "created_by", "created_at", "status", "hold_until", "limitation_on"]
+    inlines = [InvoiceInline, StepInline, SolvencyCheckInline, DecisionInline, LedgerInline,
+               EventInline]
     date_hierarchy = "registered_on"
     show_full_result_count = False
 
@@ -134,3 +193,268 @@ class StatutoryFeeAdmin(admin.ModelAdmin):
     def amount(self, obj):
         return format_sek(obj.amount_ore)
 
+
+
+class KfmAnswerForm(forms.Form):
+    answer = forms.ChoiceField(label=_("Kronofogden's answer"), choices=[
+        ("received", _("Application received")), ("served", _("Served on the debtor")),
+        ("objected", _("The debtor objected")), ("judgment", _("Utslag")),
+        ("enforcement", _("Enforcement applied for")), ("no_assets", _("No assets (SUT)"))])
+    on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    kfm_case_number = forms.CharField(label=_("Kronofogden's case number (målnummer)"),
+                                      max_length=40, required=False)
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+
+class KfmPaymentForm(forms.Form):
+    amount = forms.CharField(label=_("Amount (kr)"), max_length=20)
+    paid_on = forms.DateField(label=_("Paid on"),
+                              widget=forms.DateInput(attrs={"type": "date"}))
+    reference = forms.CharField(label=_("Kronofogden's payment reference"), max_length=60)
+
+    def clean_amount(self):
+        from ekrav.money import MoneyError, parse_sek
+
+        try:
+            return parse_sek(self.cleaned_data["amount"])
+        except MoneyError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+
+@admin.register(KronofogdenApplication)
+class KronofogdenApplicationAdmin(admin.ModelAdmin):
+    """Applications for betalningsföreläggande: a handler downloads the file, sends it through
+    Kronofogden's file service, and marks it sent (the fee is booked then); a held one shows
+    its problems and is made again once they are put right."""
+
+    list_display = ["reference", "claim", "state", "prepared_on", "total", "sent_on",
+                    "downloads", "problem_list"]
+    list_filter = ["state", "prepared_on", "sent_on"]
+    search_fields = ["reference", "claim__case_number", "claim__debtor__name"]
+    list_select_related = ["claim"]
+    exclude = ["xml"]
+    readonly_fields = [f.name for f in KronofogdenApplication._meta.fields if f.name != "xml"]
+    actions = ["mark_sent", "make_again"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("Total"))
+    def total(self, obj):
+        return format_sek(obj.capital_ore + obj.interest_ore + obj.fees_ore)
+
+    @admin.display(description=_("Problems"))
+    def problem_list(self, obj):
+        return "; ".join(p.get("message", "") for p in obj.problems)
+
+    @admin.display(description=_("Files"))
+    def downloads(self, obj):
+        if not obj.sha256:
+            return "–"
+        return format_html(
+            '<a href="{}">XML</a> · <a href="{}">PDF</a>',
+            reverse("admin:claims_kronofogdenapplication_file", args=[obj.pk, "xml"]),
+            reverse("admin:claims_kronofogdenapplication_file", args=[obj.pk, "pdf"]))
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [path("<int:pk>/fil/<str:kind>/", view(self.file_view),
+                     name="claims_kronofogdenapplication_file"),
+                path("<int:pk>/svar/", view(self.answer_view),
+                     name="claims_kronofogdenapplication_answer"),
+                path("<int:pk>/betalning/", view(self.payment_view),
+                     name="claims_kronofogdenapplication_payment"), *super().get_urls()]
+
+    def _form_view(self, request, pk, form_class, act, title, done):
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        application = get_object_or_404(KronofogdenApplication, pk=pk)
+        form = form_class(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            from claims.services import ClaimError
+
+            try:
+                act(application, form.cleaned_data)
+            except ClaimError as exc:
+                errors_to_form(form, exc.errors)
+            else:
+                messages.success(request, done)
+                return redirect("admin:claims_kronofogdenapplication_change", pk)
+        return render(request, "admin/claims/kfm_form.html", {
+            **self.admin_site.each_context(request), "application": application, "form": form,
+            "title": title, "opts": self.model._meta})
+
+    def answer_view(self, request, pk):
+        from claims.enforcement import kfm_answer_record
+
+        return self._form_view(
+            request, pk, KfmAnswerForm, lambda application, data: kfm_answer_record(
+                application_id=application.pk, answer=data["answer"], on=data["on"],
+                user=request.user, kfm_case_number=data["kfm_case_number"],
+                note=data["note"]),
+            _("Record Kronofogden's answer"), _("Kronofogden's answer is recorded."))
+
+    def payment_view(self, request, pk):
+        from payments.enforcement import kronofogden_payment_record
+
+        return self._form_view(
+            request, pk, KfmPaymentForm, lambda application, data: kronofogden_payment_record(
+                application_id=application.pk, amount_ore=data["amount"],
+                paid_on=data["paid_on"], reference=data["reference"],
+                today=timezone.localdate(), user=request.user),
+            _("Record a payment from Kronofogden"),
+            _("The payment from Kronofogden is booked on the claim."))
+
+    def file_view(self, request, pk, kind):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        application = get_object_or_404(KronofogdenApplication, pk=pk)
+        if not application.sha256 or kind not in ("xml", "pdf"):
+            raise Http404
+        if kind == "xml":
+            response = HttpResponse(bytes(application.xml), content_type="application/xml")
+            name = application.filename
+        else:
+            from letters.services import kfm_application_pdf  # the room that renders
+
+            response = HttpResponse(kfm_application_pdf(application_id=pk),
+                                    content_type="application/pdf")
+            name = f"bf-{application.reference}.pdf"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+    @admin.action(description=_("Mark as sent to Kronofogden today"))
+    def mark_sent(self, request, queryset):
+        from claims.enforcement import kfm_application_send
+        from claims.services import ClaimError
+
+        done = 0
+        for pk in queryset.values_list("pk", flat=True):
+            try:
+                kfm_application_send(application_id=pk, today=timezone.localdate(),
+                                     user=request.user)
+            except ClaimError:
+                continue
+            done += 1
+        self.message_user(request, _("%(n)d applications marked as sent.") % {"n": done},
+                          messages.SUCCESS if done else messages.WARNING)
+
+    @admin.action(description=_("Make held applications again"))
+    def make_again(self, request, queryset):
+        from claims.enforcement import kfm_application_retry
+        from claims.services import ClaimError
+
+        made = 0
+        for pk in queryset.filter(state="held").values_list("pk", flat=True):
+            try:
+                application = kfm_application_retry(application_id=pk,
+                                                    today=timezone.localdate())
+            except ClaimError:
+                continue
+            made += application.state == "prepared"
+        self.message_user(request, _("%(n)d applications prepared.") % {"n": made})
+
+
+class DisputeRegisterForm(forms.Form):
+    case_number = forms.CharField(label=_("Case number"), max_length=16)
+    received_on = forms.DateField(label=_("Received on"),
+                                  widget=forms.DateInput(attrs={"type": "date"}))
+    channel = forms.ChoiceField(label=_("Received by"), choices=Dispute.Channel.choices)
+    reason = forms.ChoiceField(label=_("Reason"), choices=Dispute.Reason.choices)
+    text = forms.CharField(label=_("The debtor's words"), widget=forms.Textarea, max_length=2000,
+                           required=False)
+
+    def clean_case_number(self):
+        claim = Claim.objects.filter(case_number=self.cleaned_data["case_number"].strip()).first()
+        if claim is None:
+            raise forms.ValidationError(_("No case has that number."))
+        return claim
+
+
+class DisputeResolveForm(forms.Form):
+    resolution = forms.ChoiceField(label=_("Resolution"), choices=Dispute.Resolution.choices)
+    reason = forms.CharField(label=_("Reason (told to the debtor and the creditor)"),
+                             widget=forms.Textarea, max_length=2000)
+
+
+class OpenDisputeFilter(admin.SimpleListFilter):
+    title = _("open")
+    parameter_name = "open"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Open")), ("no", _("Resolved"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(resolved_on__isnull=self.value() == "yes")
+        return queryset
+
+
+@admin.register(Dispute)
+class DisputeAdmin(admin.ModelAdmin):
+    """Objections: registered here when they come by letter or phone (from Mitt Ärende they
+    come by themselves), looked into with the creditor's position, resolved with a reason."""
+
+    list_display = ["claim", "received_on", "channel", "reason", "position", "resolution",
+                    "resolved_on"]
+    list_filter = [OpenDisputeFilter, "channel", "reason", "position", "resolution"]
+    search_fields = ["claim__case_number", "claim__debtor__name", "text"]
+    list_select_related = ["claim"]
+    readonly_fields = [f.name for f in Dispute._meta.fields]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [path("<int:pk>/avgor/", view(self.resolve_view),
+                     name="claims_dispute_resolve"), *super().get_urls()]
+
+    def add_view(self, request, form_url="", extra_context=None):
+        from claims.disputes import dispute_register
+        from claims.services import ClaimError
+
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = DisputeRegisterForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                dispute_register(claim_id=data["case_number"].pk, channel=data["channel"],
+                                 reason=data["reason"], text=data["text"],
+                                 received_on=data["received_on"], user=request.user)
+            except ClaimError as exc:
+                errors_to_form(form, exc.errors)
+            else:
+                messages.success(request, _("The objection is registered: collection of "
+                                            "case %(case)s is stopped.") % {
+                    "case": data["case_number"].case_number})
+                return redirect("admin:claims_dispute_changelist")
+        return render(request, "admin/claims/dispute_form.html", {
+            **self.admin_site.each_context(request), "form": form, "opts": self.model._meta,
+            "title": _("Register an objection")})
+
+    def resolve_view(self, request, pk):
+        from claims.disputes import dispute_resolve
+        from claims.services import ClaimError
+
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        dispute = get_object_or_404(Dispute.objects.select_related("claim__debtor"), pk=pk)
+        form = DisputeResolveForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                dispute_resolve(dispute_id=pk, resolution=form.cleaned_data["resolution"],
+                                reason=form.cleaned_data["reason"],
+                                today=timezone.localdate(), user=request.user)
+            except ClaimError as exc:
+                errors_to_form(form, exc.errors)
+            else:
+                messages.success(request, _("The objection is resolved."))
+                return redirect("admin:claims_dispute_changelist")
+        return render(request, "admin/claims/dispute_form.html", {
+            **self.admin_site.each_context(request), "form": form, "dispute": dispute,
+            "opts": self.model._meta, "title": _("Resolve the objection")})

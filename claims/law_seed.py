@@ -17,6 +17,13 @@ FEES = [
     ("late_payment_compensation", 45000,
      "4 a § lag (1981:739) om ersättning för inkassokostnader m.m."),
     ("payment_plan_fee", 17000, FEE_LAW),
+    # Kronofogden's fees: outlays the creditor pays and the debtor is asked to repay. DOMAIN.md
+    # gives the fees in force, not since when; they are dated with the others, staff correct
+    # a row in the admin and a change is a new row.
+    ("kfm_application_fee", 30000,
+     "Kronofogden: ansökningsavgift för betalningsföreläggande (tas ut även vid återkallelse)"),
+    ("kfm_enforcement_fee", 60000,
+     "Kronofogden: grundavgift för verkställighet (förnyas årligen under verkställigheten)"),
 ]
 RATES = [
     (date(2019, 1, 1), "-0.50", False),

@@ -66,6 +66,10 @@ class Claim(models.Model):
     # No step before this day: the debtor said "jag har redan betalat" in Mitt Ärende and the
     # payment is looked for first (debtors.services; the engine's Snapshot.hold_until).
     hold_until = models.DateField(_("on hold until"), null=True, blank=True)
+    # When the claim would be statute-barred, as of the last refresh (letters.services
+    # limitation_refresh, daily): the handlers' list of claims close to it. The claim page
+    # computes it afresh (letters.selectors.limitation_of).
+    limitation_on = models.DateField(_("statute-barred on"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -76,7 +80,10 @@ class Claim(models.Model):
         verbose_name = _("claim")
         verbose_name_plural = _("claims")
         ordering = ["-registered_on", "-id"]
-        indexes = [models.Index(fields=["creditor", "status", "-registered_on"])]
+        indexes = [models.Index(fields=["creditor", "status", "-registered_on"]),
+                   # The admin's "statute-barred soon" filter (claims.admin).
+                   models.Index(fields=["limitation_on"], name="claim_limitation",
+                                condition=models.Q(limitation_on__isnull=False))]
         constraints = [
             models.CheckConstraint(condition=models.Q(status__in=Status.values),
                                    name="claim_status_known"),
@@ -88,6 +95,11 @@ class Claim(models.Model):
     @property
     def is_closed(self):
         return self.status in CLOSED_STATUSES
+
+    @property
+    def collection_stopped(self) -> bool:
+        """No letter goes out: the claim is closed, or disputed and being looked into."""
+        return self.is_closed or self.status == Status.DISPUTED
 
 
 def invoice_pdf_path(invoice, filename):
@@ -138,6 +150,10 @@ class Event(models.Model):
         STEP_REMINDER = "step_reminder", _("Reminder (PÅM)")
         STEP_DEMAND = "step_demand", _("Collection demand (IK)")
         STEP_DECISION = "step_decision", _("Awaiting the creditor's decision")
+        SOLVENCY_CHECK = "solvency_check", _("Solvency check")
+        DECISION = "decision", _("Decision after the collection demand")
+        KRONOFOGDEN = "kronofogden", _("Kronofogden")
+        DISPUTE = "dispute", _("Objection (bestridande)")
         NOTE = "note", pgettext_lazy("timeline entry", "Note")
 
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="events")
@@ -294,6 +310,9 @@ class StatutoryFee(models.Model):
         LATE_PAYMENT_COMPENSATION = "late_payment_compensation", _(
             "Late payment compensation (förseningsersättning)")
         PAYMENT_PLAN = "payment_plan_fee", _("Payment plan fee (amorteringsplan)")
+        KFM_APPLICATION = "kfm_application_fee", _(
+            "Kronofogden: application fee (betalningsföreläggande)")
+        KFM_ENFORCEMENT = "kfm_enforcement_fee", _("Kronofogden: enforcement fee (grundavgift)")
 
     kind = models.CharField(_("fee"), max_length=30, choices=Kind.choices)
     valid_from = models.DateField(_("valid from"))
@@ -359,3 +378,226 @@ class TickRun(models.Model):
 
     def __str__(self):
         return str(self.day)
+
+
+class Outcome(models.TextChoices):
+    """What a credit report says of the debtor's ability to pay (claims.creditinfo)."""
+
+    SOLVENT = "solvent", _("Solvent")
+    INSOLVENT = "insolvent", _("Insolvent")
+    PAYMENT_REMARKS = "payment_remarks", _("Payment remarks")
+    DEBT_RESTRUCTURING = "debt_restructuring", _("Debt restructuring (skuldsanering)")
+    BANKRUPTCY = "bankruptcy", _("Bankruptcy (konkurs)")
+    DECEASED = "deceased", _("Deceased")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class SolvencyCheck(models.Model):
+    """A credit report taken on the claim's debtor before the legal step (REX): the evidence
+    the decision rests on. One per claim and day (a check is bought, not repeated)."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="solvency_checks")
+    taken_on = models.DateField(_("taken on"))
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices)
+    payment_remarks = models.PositiveIntegerField(_("payment remarks"), default=0)
+    debt_at_kfm_ore = models.BigIntegerField(_("debts at Kronofogden (öre)"), default=0)
+    reference = models.CharField(_("report reference"), max_length=100, blank=True)
+    # A person is sent a copy of every report taken on them (kreditupplysningslagen).
+    copy_sent = models.BooleanField(_("copy sent to the debtor"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("solvency check")
+        verbose_name_plural = _("solvency checks")
+        ordering = ["-taken_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "taken_on"], name="solvency_check_daily"),
+            models.CheckConstraint(condition=models.Q(debt_at_kfm_ore__gte=0),
+                                   name="solvency_check_debt_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.claim} {self.taken_on} {self.outcome}"
+
+
+class Decision(models.Model):
+    """How a claim goes on after the collection demand: to Kronofogden (BF), to long-term
+    surveillance (efterbevakning), or withdrawn; by the creditor's policy or by a person.
+
+    The decision step it answers is the exactly-once key: a step is decided once."""
+
+    class Choice(models.TextChoices):
+        KRONOFOGDEN = "kronofogden", _("Apply to Kronofogden")
+        SURVEILLANCE = "surveillance", _("Long-term surveillance")
+        WITHDRAW = "withdraw", _("Withdraw the claim")
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="decisions")
+    step = models.OneToOneField(Step, null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="decision")
+    choice = models.CharField(_("choice"), max_length=20, choices=Choice.choices)
+    solvency_check = models.ForeignKey(SolvencyCheck, null=True, blank=True,
+                                       on_delete=models.PROTECT, related_name="decisions",
+                                       verbose_name=_("solvency check"))
+    by_policy = models.BooleanField(_("decided by the policy"), default=False)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+",
+                                   verbose_name=_("decided by"))
+    decided_on = models.DateField(_("decided on"))
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("decision")
+        verbose_name_plural = _("decisions")
+        ordering = ["-decided_on", "-id"]
+
+    def __str__(self):
+        return f"{self.claim} {self.choice} {self.decided_on}"
+
+
+class DecisionReminder(models.Model):
+    """An e-mail reminding a creditor of claims waiting for their decision (claims.decisions):
+    at most one a week per creditor."""
+
+    creditor = models.ForeignKey(Creditor, on_delete=models.CASCADE, related_name="+")
+    sent_on = models.DateField()
+    claims = models.PositiveIntegerField()  # how many were waiting
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["creditor", "sent_on"],
+                                               name="decision_reminder_daily")]
+
+
+class KronofogdenApplication(models.Model):
+    """An application for betalningsföreläggande (BF) to Kronofogden for a claim: the file
+    (claims.kronofogden) and a readable PDF, prepared once a decision sends the claim there,
+    held with its problems when it cannot be made, and sent by a handler.
+
+    (claim, sequence) is the exactly-once key: a claim back from efterbevakning gets a new
+    application, never the same one twice."""
+
+    class State(models.TextChoices):
+        PREPARED = "prepared", _("Prepared: to be sent to Kronofogden")
+        HELD = "held", _("Held: cannot be made as it stands")
+        SENT = "sent", _("Sent to Kronofogden")
+        # Kronofogden's answers, recorded by handlers (claims.enforcement.ANSWERS).
+        RECEIVED = "received", _("Received by Kronofogden")
+        SERVED = "served", _("Served on the debtor")
+        OBJECTED = "objected", _("Objected to by the debtor")
+        JUDGMENT = "judgment", _("Utslag: the debtor is ordered to pay")
+        ENFORCEMENT = "enforcement", _("Enforcement applied for")
+        NO_ASSETS = "no_assets", _("No assets found (SUT)")
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT,
+                              related_name="kronofogden_applications")
+    sequence = models.PositiveSmallIntegerField(default=1)
+    decision = models.OneToOneField(Decision, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="kronofogden_application")
+    state = models.CharField(_("state"), max_length=12, choices=State.choices)
+    prepared_on = models.DateField(_("prepared on"))
+    reference = models.CharField(_("our reference"), max_length=30)
+    kfm_case_number = models.CharField(_("Kronofogden's case number (målnummer)"),
+                                       max_length=40, blank=True)
+    problems = models.JSONField(_("problems"), default=list, blank=True)
+    xml = models.BinaryField(_("file"), blank=True)
+    pdf = models.FileField(_("application (PDF)"), upload_to="kronofogden/%Y/%m/", blank=True)
+    sha256 = models.CharField(_("SHA-256 of the file"), max_length=64, blank=True)
+    capital_ore = models.BigIntegerField(_("capital (öre)"), default=0)
+    interest_ore = models.BigIntegerField(_("interest (öre)"), default=0)
+    fees_ore = models.BigIntegerField(_("fees (öre)"), default=0)
+    sent_on = models.DateField(_("sent on"), null=True, blank=True)
+    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="+",
+                                verbose_name=_("sent by"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Kronofogden application")
+        verbose_name_plural = _("Kronofogden applications")
+        ordering = ["-prepared_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "sequence"],
+                                    name="kronofogden_application_once"),
+            models.CheckConstraint(
+                condition=models.Q(state="held") | ~models.Q(sha256=""),
+                name="kronofogden_application_has_file"),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+    @property
+    def filename(self) -> str:
+        return f"bf-{self.reference}.xml"
+
+
+class Dispute(models.Model):
+    """An objection to the claim (bestridande): collection stops at once, the creditor is
+    asked for its position, and a handler resolves it. At most one open per claim."""
+
+    class Channel(models.TextChoices):
+        MITT_ARENDE = "mitt_arende", _("Mitt Ärende")
+        POST = "post", _("Letter")
+        PHONE = "phone", _("Phone")
+        EMAIL = "email", _("E-mail")
+        KRONOFOGDEN = "kronofogden", _("At Kronofogden")
+
+    class Reason(models.TextChoices):
+        NOT_ORDERED = "not_ordered", _("Did not order it")
+        NOT_DELIVERED = "not_delivered", _("Not delivered, or not as agreed")
+        ALREADY_PAID = "already_paid", _("Already paid")
+        WRONG_AMOUNT = "wrong_amount", _("The amount is wrong")
+        OTHER = "other", _("Other")
+
+    class Position(models.TextChoices):
+        WITHDRAW = "withdraw", _("We withdraw the claim")
+        CONTINUE = "continue", _("The claim stands: continue")
+        COURT = "court", _("The claim stands: take it to court")
+
+    class Resolution(models.TextChoices):
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        CONTINUED = "continued", _("Upheld: collection continues")
+        COURT = "court", _("To court (tingsrätt)")
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="disputes")
+    received_on = models.DateField(_("received on"))
+    channel = models.CharField(_("received by"), max_length=12, choices=Channel.choices)
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
+    text = models.TextField(_("the debtor's words"), max_length=2000, blank=True)
+    # The status collection returns to if the objection is rejected.
+    previous_status = models.CharField(max_length=20, choices=Status.choices)
+    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                      on_delete=models.SET_NULL, related_name="+",
+                                      verbose_name=_("registered by"))
+    position = models.CharField(_("creditor's position"), max_length=10,
+                                choices=Position.choices, blank=True)
+    position_text = models.TextField(_("creditor's comment"), max_length=2000, blank=True)
+    position_on = models.DateField(_("answered on"), null=True, blank=True)
+    position_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+",
+                                    verbose_name=_("answered by"))
+    resolution = models.CharField(_("resolution"), max_length=10, choices=Resolution.choices,
+                                  blank=True)
+    resolution_reason = models.TextField(_("reason for the resolution"), max_length=2000,
+                                         blank=True)
+    resolved_on = models.DateField(_("resolved on"), null=True, blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+",
+                                    verbose_name=_("resolved by"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("objection")
+        verbose_name_plural = _("objections")
+        ordering = ["-received_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["claim"], condition=models.Q(resolved_on__isnull=True),
+                                    name="dispute_one_open_per_claim"),
+        ]
+
+    def __str__(self):
+        return f"{self.claim} {self.received_on}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_on is None

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db import connection
-from django.db.models import Q, Sum
+from django.db.models import F, Lookup, Q, Sum
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -155,6 +155,45 @@ def ids_in(ids):
     return ids
 
 
+class _EqualsAny(Lookup):
+    """``field = ANY(%s)`` with one array parameter: PostgreSQL plans it as one index scan
+    over the sorted array, ~3x faster than ``IN (SELECT unnest(%s))`` for 100,000 values."""
+
+    lookup_name = "equals_any"
+    prepare_rhs = False
+
+    def get_db_prep_lookup(self, value, connection):
+        return "%s", [_array_literal(value)]
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        field = self.lhs.output_field
+        # Strings as text[]: a cast to the column's varchar(n)[] would cut longer ones short.
+        array_type = ("text" if field.get_internal_type() in ("CharField", "TextField")
+                      else field.rel_db_type(connection) if field.is_relation
+                      else field.db_type(connection))
+        return f"{lhs} = ANY({rhs}::{array_type}[])", [*lhs_params, *rhs_params]
+
+
+def _array_literal(values) -> str:
+    """PostgreSQL's text form of an array, every element quoted ('{"1","2"}'): built in one
+    join, where psycopg's list dumper looked at each element with a regular expression (~1 s
+    for a file's 100,000 references and claims)."""
+    return "{%s}" % ",".join(
+        '"%s"' % str(value).replace("\\", "\\\\").replace('"', '\\"') for value in values)
+
+
+def one_of(field: str, values):
+    """A filter, ``field`` is one of ``values``, for a batch of thousands (a BgMax file's
+    OCRs, its claims' ids): on PostgreSQL one array parameter (see ``_EqualsAny``);
+    elsewhere ``field__in``, which the caller keeps to a few thousand values (SQLite's limit
+    on parameters)."""
+    if connection.vendor == "postgresql":
+        return _EqualsAny(F(field), values)
+    return Q(**{f"{field}__in": list(values)})
+
+
 def reference_rates() -> list[interest.ReferenceRate]:
     """The dated reference-rate table, as ``claims.interest`` takes it: one query."""
     return [interest.ReferenceRate(valid_from=r.valid_from, rate=r.rate)
@@ -179,6 +218,7 @@ class ClaimBooks:
     fees_charged: frozenset[str]  # FeeKind values
     reminder_fee_agreed: bool  # on any of its invoices
     ledger_outstanding_ore: int  # Balance.outstanding: charges less payments
+    payment_keys: frozenset[str] = frozenset()  # the payments' ledger keys (exactly once)
 
     def statement(self, *, as_of: date, rates, interest_enabled: bool,
                   extra_payments=()) -> Statement:
@@ -206,7 +246,7 @@ def _books(ledger_rows, invoice_rows) -> ClaimBooks:
     """``ClaimBooks`` from one claim's ledger rows ``(id, kind, key, amount, booked_on)`` and
     invoice rows ``(id, due_date, amount, reminder_fee_agreed)``."""
     K = LedgerEntry.Kind
-    charges, payments, fees, days = [], [], set(), set()
+    charges, payments, fees, days, keys = [], [], set(), set(), set()
     interest_booked = outstanding = 0
     for pk, kind, key, amount, booked_on in ledger_rows:
         if kind in LedgerEntry.ALLOCATIONS:
@@ -215,6 +255,7 @@ def _books(ledger_rows, invoice_rows) -> ClaimBooks:
             outstanding -= amount
             # Zero-padded: the statement orders one day's payments by ref, as they were booked.
             payments.append(Payment(on=booked_on, amount_ore=amount, ref=f"{pk:020d}"))
+            keys.add(key)
             continue
         outstanding += amount
         if kind == K.FEE:
@@ -227,13 +268,15 @@ def _books(ledger_rows, invoice_rows) -> ClaimBooks:
             if key.startswith(INTEREST_PREFIX):
                 days.add(date.fromisoformat(key.removeprefix(INTEREST_PREFIX)))
     return ClaimBooks(
-        invoices=tuple(InvoiceCapital(invoice_id=pk, due_date=due, amount_ore=amount)
-                       for pk, due, amount, _agreed in invoice_rows),
+        invoices=tuple([InvoiceCapital(pk, due, amount) for pk, due, amount, _ in invoice_rows]),
         charges=tuple(charges), payments=tuple(payments), interest_booked_ore=interest_booked,
-        interest_days=frozenset(days), fees_charged=frozenset(fees),
-        reminder_fee_agreed=any(agreed for *_invoice, agreed in invoice_rows),
-        ledger_outstanding_ore=outstanding)
+        interest_days=frozenset(days) if days else _NONE,
+        fees_charged=frozenset(fees) if fees else _NONE,
+        reminder_fee_agreed=any([row[3] for row in invoice_rows]),
+        ledger_outstanding_ore=outstanding, payment_keys=frozenset(keys) if keys else _NONE)
 
+
+_NONE = frozenset()  # shared by the many claims without fees, interest days or payments
 
 _LEDGER_FIELDS = ("id", "kind", "key", "amount_ore", "booked_on")
 _INVOICE_FIELDS = ("id", "due_date", "amount_ore", "reminder_fee_agreed")
@@ -242,10 +285,10 @@ _INVOICE_FIELDS = ("id", "due_date", "amount_ore", "reminder_fee_agreed")
 def claim_books_of(ids) -> dict[int, ClaimBooks]:
     """``ClaimBooks`` of a batch of claims in two queries (the ledger, the invoices)."""
     ledger, invoices = {pk: [] for pk in ids}, {pk: [] for pk in ids}
-    for claim_id, *row in (LedgerEntry.objects.filter(claim_id__in=ids_in(ids)).order_by()
+    for claim_id, *row in (LedgerEntry.objects.filter(one_of("claim_id", ids)).order_by()
                            .values_list("claim_id", *_LEDGER_FIELDS)):
         ledger[claim_id].append(row)
-    for claim_id, *row in (Invoice.objects.filter(claim_id__in=ids_in(ids)).order_by()
+    for claim_id, *row in (Invoice.objects.filter(one_of("claim_id", ids)).order_by()
                            .values_list("claim_id", *_INVOICE_FIELDS)):
         invoices[claim_id].append(row)
     return {pk: _books(ledger[pk], invoices[pk]) for pk in ids}
@@ -376,3 +419,68 @@ def dashboard_months(*, creditor, today: date, count: int = 12):
                    paid_before=(before["paid"] or 0) - (before["surplus"] or 0),
                    charged=per_month(LedgerEntry.CHARGES), registered=per_month([K.CAPITAL]),
                    paid=paid)
+
+
+# --- The decision inbox (claims.decision, claims.decisions) -----------------------------------
+
+def decision_tracks() -> dict:
+    """{(choice, outcome): Track}: how claims decided each way, by their check's outcome, have
+    ended at ekrav so far (all creditors' claims, counted, never shown one by one)."""
+    from django.db.models import Count, Value
+    from django.db.models.functions import Coalesce
+
+    from claims.decision import UNKNOWN, Track
+    from claims.models import CLOSED_STATUSES, Decision
+
+    rows = (Decision.objects.annotate(outcome=Coalesce("solvency_check__outcome",
+                                                       Value(UNKNOWN)))
+            .values("choice", "outcome").order_by()
+            .annotate(decided=Count("id"), paid=Count("id", filter=Q(claim__status="paid")),
+                      closed=Count("id", filter=Q(claim__status__in=CLOSED_STATUSES))))
+    return {(r["choice"], r["outcome"]): Track(decided=r["decided"], paid=r["paid"],
+                                               closed=r["closed"]) for r in rows}
+
+
+def decision_inbox(*, creditor):
+    """The creditor's claims waiting for their decision, oldest wait first, each with its
+    checks (newest first) and its decision step, in a fixed number of queries."""
+    from django.db.models import OuterRef, Prefetch, Subquery
+
+    from claims.models import SolvencyCheck
+
+    return (Claim.objects.for_creditor(creditor).filter(status="awaiting_decision")
+            .select_related("debtor")
+            .prefetch_related(Prefetch("solvency_checks",
+                                       queryset=SolvencyCheck.objects.order_by("-taken_on",
+                                                                               "-id")),
+                              Prefetch("steps", queryset=Step.objects.filter(kind="decision")),
+                              "invoices")
+            .annotate(waiting_since=Subquery(
+                Step.objects.filter(claim=OuterRef("pk"), kind="decision").values("taken_on")[:1]))
+            .order_by("waiting_since", "pk"))
+
+
+def kronofogden_fee_on(day) -> int:
+    """Kronofogden's application fee for a betalningsföreläggande in force on ``day``."""
+    row = (StatutoryFee.objects.filter(kind=StatutoryFee.Kind.KFM_APPLICATION,
+                                       valid_from__lte=day).order_by("-valid_from").first())
+    return row.amount_ore if row else 0
+
+
+def claims_interruptions(claim_ids) -> dict[int, list]:
+    """{claim id: what interrupted its limitation}, as the claims room knows it: payments (to
+    the agency, or reported as paid to the creditor) and applications sent to Kronofogden; in
+    two queries for a batch. The letters room adds its letters (letters.selectors)."""
+    from claims.limitation import Interruption
+    from claims.models import KronofogdenApplication
+
+    found = {pk: [] for pk in claim_ids}
+    for pk, day in (LedgerEntry.objects.filter(claim_id__in=claim_ids,
+                                               kind__in=LedgerEntry.PAYMENTS)
+                    .values_list("claim_id", "booked_on")):
+        found[pk].append(Interruption(on=day, reason="payment"))
+    for pk, day in (KronofogdenApplication.objects.filter(claim_id__in=claim_ids,
+                                                         sent_on__isnull=False)
+                    .values_list("claim_id", "sent_on")):
+        found[pk].append(Interruption(on=day, reason="kronofogden"))
+    return found

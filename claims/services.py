@@ -3,6 +3,7 @@
 import dataclasses
 import secrets
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
@@ -12,18 +13,25 @@ from django.db.models.functions import Cast
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _, gettext_lazy
 
-from claims.bulk import insert_rows
+from claims.bulk import insert_rows, reserve_ids, row_stream
 from claims.models import CLOSED_STATUSES, Claim, Event, Invoice, LedgerEntry, Status
 from claims.registration import Registration
 from claims.selectors import (
     claim_books,
     claim_books_of,
     claim_policy,
-    ids_in,
     interest_key,
+    one_of,
     reference_rates,
 )
-from claims.statement import Payment, RateTable, Statement, interest_legal_basis
+from claims.statement import (
+    Payment,
+    RateTable,
+    Statement,
+    interest_legal_basis,
+    same_day_payment,
+)
+from creditors.models import CollectionPolicy
 from debtors.services import debtor_upsert, debtor_upsert_many
 from ekrav.calendar import first_bank_day_after
 from ekrav.identifiers import ocr_from_base
@@ -406,10 +414,17 @@ def claim_report_direct_payment(*, claim: Claim, amount_ore: int, paid_on: date,
 class Received:
     """A payment to the agency on a claim: whether this call booked it, and what is left."""
 
-    claim: Claim
+    claim_id: int
+    status: str  # the claim's status after the payment
     booked: bool  # False when the payment was booked before (exactly once)
     surplus_ore: int  # paid beyond the debt: held for refund
     closed: bool  # the claim is paid in full now
+
+    @property
+    def claim(self) -> Claim:
+        # Built when asked: a file's 100,000 payments would cost more as model instances
+        # than their booking does.
+        return Claim(pk=self.claim_id, status=self.status)
 
 
 @dataclass(frozen=True)
@@ -444,6 +459,11 @@ def claim_payment_receive(*, claim: Claim, amount_ore: int, paid_on: date, today
     return result
 
 
+def _closed_error() -> ClaimError:
+    return ClaimError({"status": [_("The claim is closed and can no longer be changed.")]},
+                      code="claim_closed")
+
+
 @transaction.atomic
 def claim_payments_receive_many(*, payments: list[IncomingOnClaim], today: date,
                                 user=None) -> list[Received | ClaimError]:
@@ -454,94 +474,154 @@ def claim_payments_receive_many(*, payments: list[IncomingOnClaim], today: date,
     table in one go (COPY on PostgreSQL). Returns, in order, each payment's ``Received`` or
     the ``ClaimError`` that refused it (a closed claim), which then wrote nothing.
     """
+    if not payments:
+        return []
     ids = sorted({p.claim_id for p in payments})
-    # Plain rows, not model instances with their creditor and policy: a file's 100,000
-    # claims would cost more to build as objects than to lock.
-    interest_on, claims = {}, {}
-    for pk, status, claim_switch, policy_switch in (
-            Claim.objects.select_for_update(of=("self",)).filter(pk__in=ids_in(ids))
-            .order_by("pk").values_list("pk", "status", "interest_enabled",
-                                        "creditor__policy__interest_enabled")):
-        claims[pk] = Claim(pk=pk, status=status)
-        interest_on[pk] = bool(claim_switch and policy_switch)
-    booked = set(LedgerEntry.objects.filter(claim_id__in=ids_in(ids),
-                                            key__in=[p.key for p in payments])
-                 .values_list("claim_id", "key"))
+    status, interest_on = _claims_lock(ids)
     books, rates = claim_books_of(ids), RateTable(reference_rates())
-    batch = _PaymentBatch(today=today, user=user)
+    batch = _PaymentBatch(today=today, user=user, rates=rates, size=len(payments))
     results: list = [None] * len(payments)
-    for i in sorted(range(len(payments)), key=lambda i: (payments[i].claim_id,
-                                                          payments[i].paid_on, i)):
-        p = payments[i]
-        claim = claims.get(p.claim_id)
-        if claim is not None and (p.claim_id, p.key) in booked:
-            results[i] = Received(claim=claim, booked=False, surplus_ore=0,
-                                  closed=claim.is_closed)
-        elif claim is None or claim.is_closed:
-            results[i] = ClaimError({"status": [_("The claim is closed and can no longer be "
-                                                  "changed.")]}, code="claim_closed")
-        else:
-            books[p.claim_id], results[i] = batch.add(
-                claim, books[p.claim_id], p, rates=rates, n=i,
-                interest_enabled=interest_on[p.claim_id])
-            booked.add((p.claim_id, p.key))
+    order = sorted(range(len(payments)), key=lambda i: (payments[i].claim_id,
+                                                         payments[i].paid_on, i))
+    with batch.booking():
+        _book_in_order(payments, order, batch, status=status, books=books,
+                       interest_on=interest_on, results=results)
     batch.write()
     return results
 
 
+def _book_in_order(payments, order, batch, *, status, books, interest_on, results) -> None:
+    """Each payment in ``order`` (by claim, then day): booked once on an open claim."""
+    for at, i in enumerate(order):
+        p = payments[i]
+        pk, key = p.claim_id, p.key
+        if pk in status and key in books[pk].payment_keys:
+            results[i] = Received(claim_id=pk, status=status[pk], booked=False, surplus_ore=0,
+                                  closed=status[pk] in CLOSED_STATUSES)
+        elif pk not in status or status[pk] in CLOSED_STATUSES:
+            results[i] = _closed_error()
+        else:
+            # The claim's books change only for its next payment in this batch.
+            more = at + 1 < len(order) and payments[order[at + 1]].claim_id == pk
+            books[pk], surplus, closed = batch.add(pk, books[pk], p, key=key, n=i, more=more,
+                                                   interest_enabled=interest_on[pk])
+            if closed:
+                status[pk] = Status.PAID
+            results[i] = Received(claim_id=pk, status=status[pk], booked=True,
+                                  surplus_ore=surplus, closed=closed)
+
+
+def _claims_lock(ids) -> tuple[dict[int, str], dict[int, bool]]:
+    """Lock the claims in id order (against a collection tick moving them meanwhile):
+    ``{id: status}`` and ``{id: interest on}``, the claim's switch and its creditor's."""
+    # Plain rows, not model instances with their creditor and policy: a file's 100,000
+    # claims would cost more to build as objects than to lock. The policies are read apart:
+    # joined, PostgreSQL sorted the locked rows again instead of taking them in index order.
+    rows = list(Claim.objects.select_for_update(of=("self",)).filter(one_of("pk", ids))
+                .order_by("pk").values_list("pk", "status", "interest_enabled", "creditor_id"))
+    policies = dict(CollectionPolicy.objects.filter(creditor_id__in={row[3] for row in rows})
+                    .values_list("creditor_id", "interest_enabled"))
+    status, interest_on = {}, {}
+    for pk, state, claim_switch, creditor_id in rows:
+        status[pk] = state
+        interest_on[pk] = bool(claim_switch and policies.get(creditor_id))
+    return status, interest_on
+
+
+_EVENT_FIELDS = ("claim", "kind", "occurred_on", "data", "actor", "created_at")
+_LEDGER_FIELDS = ("claim", "kind", "amount_ore", "booked_on", "key", "legal_basis", "event",
+                  "created_at")
+
+
 class _PaymentBatch:
-    """The rows of a batch of payments, gathered in memory and written per table at the end."""
+    """The rows of a batch of payments, gathered in memory and written per table at the end;
+    on PostgreSQL the ledger rows go out while the batch is made (``booking``)."""
 
-    def __init__(self, *, today, user):
-        self.today, self.user = today, user
+    def __init__(self, *, today, user, rates, size: int):
+        self.today, self.user, self.rates = today, user, rates
         self.events, self.entries, self.paid = [], [], []  # entries: (event index, row)
+        self.basis = {}  # the payment row's legal basis per source, translated once
+        self.interest = {}  # the interest row's key and legal basis per day
+        self.now, self.stream = timezone.now(), None
+        # One id per payment that may be booked: its ledger rows can name its event at once.
+        self.event_ids = reserve_ids(Event, size)
 
-    def add(self, claim, books, p: IncomingOnClaim, *, rates, n: int, interest_enabled: bool):
+    @contextmanager
+    def booking(self):
+        """Around the ``add`` calls. On PostgreSQL the ledger rows are sent as they are made,
+        one COPY that the server takes in while the next payments are allocated (no other
+        query may run meanwhile); elsewhere they wait for ``write``."""
+        if self.event_ids is None:
+            yield
+            return
+        with row_stream(LedgerEntry, _LEDGER_FIELDS) as self.stream:
+            yield
+        self.stream = None
+
+    def add(self, pk, books, p: IncomingOnClaim, *, key: str, n: int, more: bool,
+            interest_enabled: bool):
+        """Book ``p`` on claim ``pk``: returns the claim's books with it (when ``more``
+        payments follow on the claim; otherwise as they were), its surplus and whether it
+        paid the claim in full."""
         # "~" sorts after the booked payments' zero-padded ids: later in the same day.
         ref = f"~{n:09d}"
-        owed = _owed_with_payment(claim, books, amount_ore=p.amount_ore, paid_on=p.paid_on,
-                                  rates=rates, ref=ref, need_before=False,
+        owed = _owed_with_payment(None, books, amount_ore=p.amount_ore, paid_on=p.paid_on,
+                                  rates=self.rates, ref=ref, need_before=False,
                                   interest_enabled=interest_enabled)
         event = len(self.events)
-        self.events.append((claim.pk, Event.Kind.PAYMENT, self.today,
+        self.events.append((pk, Event.Kind.PAYMENT, self.today,
                             {"amount_ore": p.amount_ore, "paid_on": p.paid_on.isoformat(),
                              "source": p.source}))
-        K = LedgerEntry.Kind
-        rows = [(K.PAYMENT, p.amount_ore, p.key,
-                 _legal(gettext_lazy("Payment to the agency (%(source)s)"), source=p.source))]
         interest = books.interest_to_book(owed.on_payment_day)
-        if interest:
-            rows.append((K.INTEREST, interest, interest_key(p.paid_on),
-                         interest_legal_basis(p.paid_on)))
         allocation = owed.allocation or _fallback_allocation(p.amount_ore, owed.before)
-        for kind, name, amount in _allocation_parts(allocation):
-            rows.append((kind, amount, f"{p.key}>{name}", ALLOCATION_BASIS))
-        for kind, amount, key, basis in rows:
-            self.entries.append((event, (claim.pk, kind, amount, p.paid_on, key, basis)))
+        self._rows(event, pk, p, key=key, interest=interest, allocation=allocation)
         closed = owed.after == 0
         if closed:
-            self.paid.append(claim.pk)
-            claim.status = Status.PAID
-        books = dataclasses.replace(
-            books, payments=(*books.payments, Payment(on=p.paid_on, amount_ore=p.amount_ore,
-                                                      ref=ref)),
-            interest_booked_ore=books.interest_booked_ore + interest,
-            interest_days=books.interest_days | ({p.paid_on} if interest else set()))
-        return books, Received(claim=claim, booked=True, surplus_ore=allocation.surplus_ore,
-                               closed=closed)
+            self.paid.append(pk)
+        if more:
+            books = dataclasses.replace(
+                books, payments=(*books.payments, Payment(on=p.paid_on, amount_ore=p.amount_ore,
+                                                          ref=ref)),
+                interest_booked_ore=books.interest_booked_ore + interest,
+                interest_days=books.interest_days | ({p.paid_on} if interest else set()),
+                payment_keys=books.payment_keys | {key})
+        return books, allocation.surplus_ore, closed
+
+    def _rows(self, event, pk, p, *, key, interest, allocation) -> None:
+        """The payment row, the interest accrued to its day, one row per allocation part."""
+        K, day = LedgerEntry.Kind, p.paid_on
+        basis = self.basis.get(p.source)
+        if basis is None:
+            basis = self.basis[p.source] = _legal(
+                gettext_lazy("Payment to the agency (%(source)s)"), source=p.source)
+        rows = [(pk, K.PAYMENT, p.amount_ore, day, key, basis)]
+        if interest:
+            if day not in self.interest:
+                self.interest[day] = (interest_key(day), interest_legal_basis(day))
+            rows.append((pk, K.INTEREST, interest, day, *self.interest[day]))
+        for kind, name, amount in _allocation_parts(allocation):
+            rows.append((pk, kind, amount, day, f"{key}>{name}", ALLOCATION_BASIS))
+        if self.stream is None:
+            self.entries += [(event, row) for row in rows]
+        else:
+            ids = (self.event_ids[event], self.now)
+            self.stream([(*row, *ids) for row in rows])
 
     def write(self) -> None:
-        now = timezone.now()
-        paid_events = [(pk, Event.Kind.PAID, self.today, {}) for pk in self.paid]
-        event_ids = insert_rows(Event, ("claim", "kind", "occurred_on", "data", "actor",
-                                        "created_at"),
-                                [(*e, self.user.pk if self.user else None, now)
-                                 for e in self.events + paid_events], return_ids=True)
-        insert_rows(LedgerEntry, ("claim", "kind", "amount_ore", "booked_on", "key",
-                                  "legal_basis", "event", "created_at"),
-                    [(*row, event_ids[event], now) for event, row in self.entries])
+        """The events (and on SQLite the ledger rows), and the claims paid in full."""
+        actor, now = self.user.pk if self.user else None, self.now
+        events = [(*e, actor, now) for e in self.events]
+        events += [(pk, Event.Kind.PAID, self.today, {}, actor, now) for pk in self.paid]
+        if self.event_ids is None:
+            event_ids = insert_rows(Event, _EVENT_FIELDS, events, return_ids=True)
+            insert_rows(LedgerEntry, _LEDGER_FIELDS,
+                        [(*row, event_ids[event], now) for event, row in self.entries])
+        else:
+            ids = self.event_ids[:len(self.events)] + reserve_ids(Event, len(self.paid))
+            insert_rows(Event, ("id", *_EVENT_FIELDS),
+                        [(pk, *event) for pk, event in zip(ids, events)])
         if self.paid:
-            moved = Claim.objects.filter(pk__in=ids_in(self.paid),
+            moved = Claim.objects.filter(one_of("pk", self.paid),
                                          status__in=_open_statuses()).update(
                 status=Status.PAID, next_action_on=None)
             if moved != len(self.paid):
@@ -609,12 +689,22 @@ def _owed_with_payment(claim, books, *, amount_ore, paid_on, rates=None,
                        ref="reported", need_before=True, interest_enabled=None) -> _Owed:
     """What the debtor owes before and after a payment, as of its day or, when a payment dated
     later is booked already, as of that later day (every payment counts once)."""
-    as_of = max([paid_on, *(p.on for p in books.payments)])
+    as_of = max([paid_on, *(p.on for p in books.payments)]) if books.payments else paid_on
     payment = Payment(on=paid_on, amount_ore=amount_ore, ref=ref)
     arguments = {"rates": rates if rates is not None else RateTable(reference_rates()),
                  "interest_enabled": (claim_policy(claim).interest_enabled
                                       if interest_enabled is None else interest_enabled)}
     try:
+        if not need_before and (not books.payments
+                                or all(p.on == paid_on for p in books.payments)):
+            # The claim's first payment, or another of the same day (most of a BgMax file's):
+            # the statement's figures without itemising it (claims.statement).
+            allocation, on_day = same_day_payment(
+                invoices=books.invoices, charges=books.charges, payment=payment,
+                paid_before_ore=sum(p.amount_ore for p in books.payments), **arguments)
+            return _Owed(before=on_day.total_ore + amount_ore - allocation.surplus_ore,
+                         after=on_day.total_ore, surplus=allocation.surplus_ore > 0,
+                         on_payment_day=on_day, allocation=allocation)
         after = books.statement(as_of=as_of, extra_payments=[payment], **arguments)
         # Without a later payment the statement before this one is not needed: the payment's
         # own allocation says whether it paid more than was owed (its surplus).

@@ -205,8 +205,12 @@ class RateTable:
     def interest_ore(self, first: date, through: date, capital_ore: int,
                      margin: Decimal) -> int:
         """The sum of ``lines``'s amounts, without making the lines."""
-        return sum(_half_up(line.exact_ore.numerator * capital_ore, line.exact_ore.denominator)
-                   for line in self._unit_lines(first, through, margin)) if capital_ore else 0
+        if not capital_ore:
+            return 0
+        total = 0
+        for line in self._unit_lines(first, through, margin):
+            total += _half_up(line.exact_ore.numerator * capital_ore, line.exact_ore.denominator)
+        return total
 
     def _unit_lines(self, first: date, through: date, margin: Decimal) -> list[InterestLine]:
         key = (first, through, margin)
@@ -405,3 +409,49 @@ def interest_legal_basis(through: date) -> str:
     """The legal basis of an interest ledger row (Swedish: it is evidence)."""
     _check_day("interest_legal_basis", "through", through)
     return f"Dröjsmålsränta t.o.m. {through.isoformat()}, {_INTEREST_LAW}"
+
+
+def same_day_payment(*, invoices: Sequence[InvoiceCapital], charges: Sequence[Charge],
+                     payment: Payment, rates: RateTable, interest_enabled: bool = True,
+                     margin: Decimal = MARGIN, paid_before_ore: int = 0
+                     ) -> tuple[Allocation, Owed]:
+    """``statement(as_of=payment.on)``'s allocation of ``payment`` and its ``Owed`` (total owed
+    after it, interest accrued), for a claim whose only other payments, ``paid_before_ore`` in
+    all, fall on the same day and before it in order (none, mostly).
+
+    A BgMax file books tens of thousands of such payments; itemising each claim cost most of
+    the booking. With no payment before that day, every invoice accrues on its whole capital
+    up to it (``owed``'s sums, by rule 5), nothing accrues between payments of one day, so the
+    day's payments fill costs, interest, capital oldest first one after the other as their sum
+    would: the same figures to the öre, and the same ValueError when the rate table does not
+    reach back.
+    """
+    day = payment.on
+    ordered = list(invoices) if len(invoices) == 1 else _in_capital_order(invoices)
+    interest = 0
+    for invoice in ordered if interest_enabled else ():
+        if invoice.due_date < day:
+            interest += rates.interest_ore(invoice.due_date + _ONE_DAY, day, invoice.amount_ore,
+                                           margin)
+    owed_capital = {invoice.invoice_id: invoice.amount_ore for invoice in ordered}
+    costs = sum(charge.amount_ore for charge in charges if charge.on <= day) if charges else 0
+    owed = [costs, interest, sum(owed_capital.values())]
+    before, paid = _fill(owed, paid_before_ore), _fill(owed, payment.amount_ore)
+    _repay_capital(before[2], ordered, owed_capital)
+    allocation = Allocation(
+        payment_ref=payment.ref, on=day, costs_ore=paid[0], interest_ore=paid[1],
+        capital_ore=paid[2], surplus_ore=payment.amount_ore - sum(paid),
+        capital_by_invoice=_repay_capital(paid[2], ordered, owed_capital))
+    return allocation, Owed(as_of=day, total_ore=sum(owed), interest_accrued_ore=interest)
+
+
+def _fill(owed: list[int], amount: int) -> list[int]:
+    """Pay ``amount`` into the owed costs, interest, capital in turn: what each got (taken
+    off ``owed``)."""
+    paid = []
+    for bucket, due in enumerate(owed):
+        part = min(amount, due)
+        owed[bucket] -= part
+        amount -= part
+        paid.append(part)
+    return paid

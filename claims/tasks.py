@@ -18,3 +18,38 @@ def collection_tick_task() -> None:
     from claims.collection import collect_until
 
     collect_until(until=timezone.localdate())
+
+
+@shared_task(acks_late=True)
+def solvency_checks_task() -> None:
+    """Credit reports on the claims awaiting their decision, and the policies' choices."""
+    from claims.creditinfo import client_from_settings
+    from claims.decisions import solvency_checks_run
+
+    client = client_from_settings()
+    if client is None:  # no bureau configured: the claims wait in the creditors' inboxes
+        return
+    solvency_checks_run(today=timezone.localdate(), client=client)
+
+
+@shared_task(acks_late=True)
+def decision_reminders_task() -> None:
+    from claims.decisions import decision_reminders_send
+
+    decision_reminders_send(today=timezone.localdate())
+
+
+@shared_task(acks_late=True)
+def kfm_application_prepare_task(claim_id: int) -> None:
+    """The application for betalningsföreläggande of a claim just sent to Kronofogden."""
+    from claims.enforcement import kfm_application_prepare
+
+    kfm_application_prepare(claim_id=claim_id, today=timezone.localdate())
+
+
+@shared_task(acks_late=True)
+def kfm_applications_prepare_task() -> None:
+    """Any application a lost task left unmade (beat)."""
+    from claims.enforcement import kfm_applications_prepare
+
+    kfm_applications_prepare(today=timezone.localdate())

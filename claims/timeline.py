@@ -10,7 +10,8 @@ def format_sek(ore):
 
 
 # Where a payment to the agency came from, as the reader names it.
-SOURCES = {"bgmax": "bankgiro", "swish": "Swish", "card": "kort", "trustly": "Trustly"}
+SOURCES = {"bgmax": "bankgiro", "swish": "Swish", "card": "kort", "trustly": "Trustly",
+           "kfm": "Kronofogden"}
 
 
 def event_text(event) -> str:
@@ -52,6 +53,14 @@ def event_text(event) -> str:
     if kind == "step_decision":
         return _("The collection demand's deadline has passed without full payment: the "
                  "creditor decides how to go on.")
+    if kind == "solvency_check":
+        return _solvency_text(data)
+    if kind == "decision":
+        return _decision_text(data)
+    if kind == "kronofogden":
+        return _kronofogden_text(data)
+    if kind == "dispute":
+        return _dispute_text(data)
     if kind == "note" and data.get("from") == "debtor":
         return _debtor_note_text(data)
     return data.get("text", "")
@@ -69,3 +78,81 @@ def _debtor_note_text(data) -> str:
             text += " " + _("The debtor's note: %(note)s") % {"note": data["note"]}
         return text
     return _("Message from the debtor in Mitt Ärende: %(text)s") % {"text": data.get("text", "")}
+
+
+def _solvency_text(data) -> str:
+    from claims.models import Outcome
+
+    outcome = data.get("outcome") or ""
+    label = Outcome(outcome).label if outcome in Outcome.values else outcome
+    text = _("Solvency check (REX) on the debtor: %(outcome)s.") % {"outcome": label}
+    if data.get("payment_remarks"):
+        text += " " + _("Payment remarks: %(n)d.") % {"n": data["payment_remarks"]}
+    if data.get("debt_at_kfm_ore"):
+        text += " " + _("Debts at Kronofogden: %(amount)s.") % {
+            "amount": format_sek(data["debt_at_kfm_ore"])}
+    return text
+
+
+def _decision_text(data) -> str:
+    choice = data.get("choice")
+    text = {"kronofogden": _("Decided: apply to Kronofogden for an order to pay "
+                             "(betalningsföreläggande)."),
+            "surveillance": _("Decided: long-term surveillance (efterbevakning)."),
+            "withdraw": _("Decided: the claim is withdrawn.")}.get(choice, choice or "")
+    if data.get("by_policy"):
+        text += " " + _("By the creditor's collection policy.")
+    if data.get("reason"):
+        text += " " + _("Note: %(reason)s") % {"reason": data["reason"]}
+    return text
+
+
+def _kronofogden_text(data) -> str:
+    state = data.get("state")
+    if state == "held":
+        return _("The application to Kronofogden is held: %(problems)s") % {
+            "problems": "; ".join(data.get("problems", []))}
+    if state == "sent":
+        return _("The application for betalningsföreläggande was sent to Kronofogden "
+                 "(reference %(ref)s).") % {"ref": data.get("reference", "")}
+    answers = {
+        "received": _("Kronofogden has received the application."),
+        "served": _("Kronofogden has served the application on the debtor (delgivning)."),
+        "objected": _("The debtor objected at Kronofogden (bestridande): the claim is "
+                      "disputed."),
+        "judgment": _("Kronofogden has issued an utslag: the debtor is ordered to pay."),
+        "enforcement": _("Enforcement (verkställighet) applied for at Kronofogden."),
+        "no_assets": _("Kronofogden found no assets to distrain (SUT): the claim goes to "
+                       "long-term surveillance."),
+    }
+    if state in answers:
+        text = answers[state]
+        if data.get("kfm_case_number"):
+            text += " " + _("Kronofogden's case number: %(number)s.") % {
+                "number": data["kfm_case_number"]}
+        if data.get("note"):
+            text += " " + data["note"]
+        return text
+    return _("The application for betalningsföreläggande is prepared, to be sent to "
+             "Kronofogden.")
+
+
+def _dispute_text(data) -> str:
+    from claims.models import Dispute
+
+    state, words = data.get("state"), data.get("text", "")
+    if state == "registered":
+        channel = dict(Dispute.Channel.choices).get(data.get("channel"), "")
+        reason = dict(Dispute.Reason.choices).get(data.get("reason"), "")
+        text = _("The debtor objected to the claim (%(channel)s): %(reason)s. Collection is "
+                 "stopped while the objection is looked into.") % {
+            "channel": str(channel).lower(), "reason": str(reason).lower()}
+    elif state == "answered":
+        position = dict(Dispute.Position.choices).get(data.get("position"), "")
+        text = _("The creditor's position on the objection: %(position)s.") % {
+            "position": str(position).lower()}
+    else:
+        resolution = dict(Dispute.Resolution.choices).get(data.get("resolution"), "")
+        text = _("The objection is resolved: %(resolution)s.") % {
+            "resolution": str(resolution).lower()}
+    return f"{text} {words}".strip()

@@ -15,11 +15,19 @@ urlpatterns = [
          name="invoice_pdf"),
 ]
 
-from claims import views_import  # noqa: E402  (CSV import views live in their own module)
+from claims import views_decisions, views_import  # noqa: E402  (their own modules)
 
 urlpatterns += [
     path("import/", views_import.import_upload, name="import"),
     path("import/<int:import_id>/", views_import.import_detail, name="import_detail"),
     path("import/<int:import_id>/bekrafta/", views_import.import_confirm, name="import_confirm"),
     path("import/<int:import_id>/status/", views_import.import_status, name="import_status"),
+]
+
+urlpatterns += [
+    path("beslut/", views_decisions.decisions, name="decisions"),
+    path("beslut/<int:claim_id>/", views_decisions.decision_make, name="decide"),
+    path("bestridanden/", views_decisions.disputes, name="disputes"),
+    path("bestridanden/<int:dispute_id>/", views_decisions.dispute_position,
+         name="dispute_position"),
 ]

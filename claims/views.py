@@ -37,7 +37,10 @@ from claims.services import (
     invoice_register,
 )
 from creditors.decorators import creditor_required
-from letters.selectors import letters_of  # the portal shows what the letters room sent
+from letters.selectors import (  # the portal shows what the letters room sent
+    letters_of,
+    limitation_of,
+)
 from ekrav.identifiers import IdentifierError, normalize_debtor_identity
 from ekrav.money import MoneyError, parse_sek
 
@@ -272,6 +275,7 @@ def _detail_context(claim) -> dict:
         "statement": statement, "statement_problem": statement_problem, "today": today,
         "events": claim.events.select_related("actor").order_by("-occurred_on", "-id"),
         "planned": _planned(claim), "letters": letters_of(claim),
+        "limitation": None if claim.is_closed else limitation_of(claim),
         "withdraw_form": WithdrawForm(), "payment_form": DirectPaymentForm(),
     }
 

@@ -3,6 +3,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from creditors.models import Creditor, Membership
+from ekrav.money import MoneyError, format_amount, parse_sek
 from creditors.onboarding import parse_onboarding
 
 
@@ -55,3 +56,43 @@ class InvitationForm(forms.Form):
 class ApiKeyForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100,
                            help_text=_("For example the invoicing system that will use it."))
+
+
+class PolicyForm(forms.Form):
+    """Kravpolicy: how the company's claims are collected, within what the law allows."""
+
+    reminder_deadline_days = forms.IntegerField(
+        label=_("Days to pay after the reminder"), min_value=1, max_value=30)
+    demand_deadline_days = forms.IntegerField(
+        label=_("Days to pay after the collection demand"), min_value=8, max_value=30,
+        help_text=_("At least 8 days (good collection practice)."))
+    grace_days = forms.IntegerField(
+        label=_("Days of grace for payments in transit"), min_value=0, max_value=10)
+    charge_reminder_fee = forms.BooleanField(
+        label=_("Charge the reminder fee where it was agreed"), required=False)
+    interest_enabled = forms.BooleanField(label=_("Charge late-payment interest"),
+                                          required=False)
+    decide_automatically = forms.BooleanField(
+        label=_("Decide after the collection demand by these rules"), required=False,
+        help_text=_("A solvent debtor owing at least the amount below goes to Kronofogden; "
+                    "a smaller claim, or a debtor who cannot pay, to long-term surveillance. "
+                    "Anything else waits for you under Decisions."))
+    kronofogden_min_capital = forms.CharField(
+        label=_("Apply to Kronofogden from this capital (kr)"), max_length=20)
+
+    @classmethod
+    def of(cls, policy, data=None):
+        return cls(data, initial={
+            "reminder_deadline_days": policy.reminder_deadline_days,
+            "demand_deadline_days": policy.demand_deadline_days,
+            "grace_days": policy.grace_days, "charge_reminder_fee": policy.charge_reminder_fee,
+            "interest_enabled": policy.interest_enabled,
+            "decide_automatically": policy.decide_automatically,
+            "kronofogden_min_capital": format_amount(policy.kronofogden_min_capital_ore)
+            .removesuffix("\xa0kr")})
+
+    def clean_kronofogden_min_capital(self):
+        try:
+            return parse_sek(self.cleaned_data["kronofogden_min_capital"], allow_zero=True)
+        except MoneyError as exc:
+            raise forms.ValidationError(str(exc)) from None

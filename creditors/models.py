@@ -153,6 +153,15 @@ class CollectionPolicy(models.Model):
     charge_reminder_fee = models.BooleanField(
         _("charge the reminder fee where it was agreed"), default=True)
     interest_enabled = models.BooleanField(_("charge late-payment interest"), default=True)
+    # After the collection demand (claims.decision): decide by these rules where they can, or
+    # always ask the creditor in the decision inbox.
+    decide_automatically = models.BooleanField(
+        _("decide after the collection demand by these rules"), default=False,
+        help_text=_("Otherwise every claim waits for your decision in the decision inbox."))
+    kronofogden_min_capital_ore = models.BigIntegerField(
+        _("apply to Kronofogden from this capital (öre)"), default=100000,
+        help_text=_("When the debtor is solvent. Below it, and when the debtor cannot pay, the "
+                    "claim goes to long-term surveillance."))
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -163,6 +172,8 @@ class CollectionPolicy(models.Model):
                                    name="policy_demand_deadline_at_least_8"),
             models.CheckConstraint(condition=models.Q(reminder_deadline_days__gte=1),
                                    name="policy_reminder_deadline_positive"),
+            models.CheckConstraint(condition=models.Q(kronofogden_min_capital_ore__gte=0),
+                                   name="policy_kronofogden_min_not_negative"),
         ]
 
     def __str__(self):

@@ -139,3 +139,20 @@ def api_key_revoke(*, key: ApiKey) -> None:
 
 def creditor_label(creditor) -> str:
     return f"{creditor.name} ({format_identity(creditor.organisation_number)})"
+
+
+POLICY_FIELDS = ("reminder_deadline_days", "demand_deadline_days", "grace_days",
+                 "charge_reminder_fee", "interest_enabled", "decide_automatically")
+
+
+@transaction.atomic
+def policy_update(*, creditor, cleaned: dict, by) -> None:
+    """Kravpolicy: the settings a creditor may change (the form has checked their ranges);
+    the database's constraints hold the legal minimums whatever the caller."""
+    from creditors.models import CollectionPolicy
+
+    policy = CollectionPolicy.objects.select_for_update().get(creditor=creditor)
+    for field in POLICY_FIELDS:
+        setattr(policy, field, cleaned[field])
+    policy.kronofogden_min_capital_ore = cleaned["kronofogden_min_capital"]
+    policy.save()

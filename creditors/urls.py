@@ -7,6 +7,7 @@ urlpatterns = [
     path("foretag/nytt/", views.onboard, name="onboard"),
     path("foretag/byt/", views.switch, name="switch"),
     path("foretag/", views.company, name="company"),
+    path("foretag/kravpolicy/", views.policy, name="policy"),
     path("anvandare/", views.users, name="users"),
     path("anvandare/<int:membership_id>/ta-bort/", views.user_remove, name="user_remove"),
     path("inbjudan/<str:token>/", views.invitation, name="invitation"),

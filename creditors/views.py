@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -7,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from creditors.decorators import creditor_required
-from creditors.forms import ApiKeyForm, InvitationForm, OnboardingForm
+from creditors.forms import ApiKeyForm, InvitationForm, OnboardingForm, PolicyForm
 from creditors.middleware import SESSION_KEY
 from creditors.models import ApiKey, Membership
 from creditors.services import (
@@ -19,6 +20,7 @@ from creditors.services import (
     invitation_create,
     invitation_find,
     membership_deactivate,
+    policy_update,
 )
 
 
@@ -64,6 +66,24 @@ def switch(request):
 @creditor_required
 def company(request):
     return render(request, "creditors/company.html", {"creditor": request.creditor})
+
+
+@creditor_required
+def policy(request):
+    """Kravpolicy: everyone sees it; signatories and administrators change it."""
+    stored = request.creditor.policy
+    can_manage = request.membership.can_manage
+    form = PolicyForm.of(stored, request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        if not can_manage:
+            raise PermissionDenied
+        if form.is_valid():
+            policy_update(creditor=request.creditor, cleaned=form.cleaned_data,
+                          by=request.user)
+            messages.success(request, _("The collection policy is saved. It applies to the "
+                                        "next step of every claim."))
+            return redirect("creditors:policy")
+    return render(request, "creditors/policy.html", {"form": form, "can_manage": can_manage})
 
 
 @creditor_required

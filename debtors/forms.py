@@ -53,3 +53,20 @@ class MessageForm(forms.Form):
         label=_("Your message"), max_length=MESSAGE_MAX_LENGTH,
         help_text=_("A case handler reads it and answers you."),
         widget=forms.Textarea(attrs={"rows": 5, "maxlength": MESSAGE_MAX_LENGTH}))
+
+
+class DisputeForm(forms.Form):
+    """Bestrid kravet: why the debtor thinks the claim is wrong (inability to pay is no
+    objection: that is an instalment plan or a message)."""
+
+    reason = forms.ChoiceField(label=_("Why is the claim wrong?"), choices=[
+        ("not_ordered", _("I did not order this")),
+        ("not_delivered", _("It was not delivered, or not as agreed")),
+        ("already_paid", _("I have already paid")),
+        ("wrong_amount", _("The amount is wrong")),
+        ("other", _("Something else")),
+    ], widget=forms.RadioSelect)
+    text = forms.CharField(
+        label=_("Tell us what happened"), max_length=2000, required=False,
+        help_text=_("Dates, what was agreed, and what you have already told the company."),
+        widget=forms.Textarea(attrs={"rows": 5, "maxlength": 2000}))

@@ -47,3 +47,26 @@ class Debtor(models.Model):
     @property
     def identity_display(self):
         return format_identity(self.identity_number)
+
+
+class MessageMail(models.Model):
+    """The agency's e-mail about a debtor's message in Mitt Ärende (the message itself is the
+    note on the claim's timeline): written with the note, sent once; a sending that failed
+    leaves it due for the next run (debtors.tasks, every ten minutes)."""
+
+    event = models.OneToOneField("claims.Event", on_delete=models.CASCADE, related_name="+",
+                                 verbose_name=_("message"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    mailed_at = models.DateTimeField(_("e-mailed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("message e-mail")
+        verbose_name_plural = _("message e-mails")
+        indexes = [
+            # debtors.services.debtor_message_mails_send: the e-mails not sent yet.
+            models.Index(fields=["id"], name="message_mail_due",
+                         condition=models.Q(mailed_at__isnull=True)),
+        ]
+
+    def __str__(self):
+        return f"{self.event_id} {self.mailed_at or '-'}"

@@ -1,5 +1,6 @@
 """Writes for debtors, and what a debtor tells the agency in Mitt Ärende."""
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
@@ -9,7 +10,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 # The claims room imports this module (debtor_upsert) after its models, selectors and engine,
@@ -17,8 +18,10 @@ from django.utils.translation import gettext as _
 from claims.engine import next_action_on
 from claims.models import Claim, Event
 from claims.selectors import claim_policy, claim_snapshots
-from debtors.models import Debtor
+from debtors.models import Debtor, MessageMail
 from ekrav.calendar import add_bank_days
+
+log = logging.getLogger(__name__)
 
 # A creditor registers the same debtor again with the address it has now: these are replaced.
 _REPLACED = ("kind", "name", "street", "postal_code", "city")
@@ -169,16 +172,45 @@ def debtor_send_message(*, claim: Claim, text: str, today: date) -> Event:
             "n": MESSAGE_MAX_LENGTH}]})
     event = Event.objects.create(claim=claim, kind=Event.Kind.NOTE, occurred_on=today,
                                  data={"from": "debtor", "kind": MESSAGE, "text": text})
-    # Robust: a mail server that is down must not turn a saved message into an error page;
-    # the message is on the case's timeline either way, and the failure is logged.
-    transaction.on_commit(lambda: debtor_message_mail(event_id=event.pk), robust=True)
+    mail = MessageMail.objects.create(event=event)
+    # Sent at once after the commit, through the same exactly-once path as the retries.
+    # Robust: whatever goes wrong must not turn a saved message into an error page; the
+    # message is on the case's timeline either way, and its e-mail stays due until sent.
+    transaction.on_commit(lambda: debtor_message_mail(mail_id=mail.pk), robust=True)
     return event
 
 
-def debtor_message_mail(*, event_id: int) -> None:
-    """The e-mail to the agency's handlers about a debtor's message: in Swedish, their
-    language, whoever wrote it."""
-    event = Event.objects.select_related("claim__creditor", "claim__debtor").get(pk=event_id)
+def debtor_message_mails_send(*, limit: int = 100) -> int:
+    """The agency's e-mails about debtors' messages still due (up to ``limit``, oldest
+    first), as the beat's retry; returns how many went out."""
+    due = (MessageMail.objects.filter(mailed_at__isnull=True).order_by("id")
+           .values_list("pk", flat=True)[:limit])
+    return sum(debtor_message_mail(mail_id=pk) for pk in due)
+
+
+def debtor_message_mail(*, mail_id: int) -> int:
+    """Send one message's e-mail to the agency's handlers unless it went out before: claimed
+    under a row lock (another worker's is skipped) and marked in the same transaction. 1 when
+    sent now; 0 when sent before, held elsewhere, or the mail server failed (it stays due)."""
+    with transaction.atomic():
+        mail = (MessageMail.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("event__claim__creditor", "event__claim__debtor")
+                .filter(pk=mail_id, mailed_at__isnull=True).first())
+        if mail is None:
+            return 0
+        subject, body = _message_mail_render(mail.event)
+        try:
+            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [settings.AGENCY["email"]])
+        except OSError as exc:  # smtplib's errors are OSErrors
+            log.warning("e-mail of debtor message %s not sent, will retry: %s",
+                        mail.event_id, exc)
+            return 0
+        MessageMail.objects.filter(pk=mail.pk).update(mailed_at=timezone.now())
+    return 1
+
+
+def _message_mail_render(event: Event) -> tuple[str, str]:
+    """In Swedish, the handlers' language, whoever wrote the message."""
     context = {"claim": event.claim, "text": event.data.get("text", ""),
                "occurred_on": event.occurred_on,
                "admin_url": settings.SITE_URL.rstrip("/") + reverse(
@@ -187,4 +219,4 @@ def debtor_message_mail(*, event_id: int) -> None:
         subject = " ".join(render_to_string("debtors/email/message_subject.txt",
                                             context).split())
         body = render_to_string("debtors/email/message.txt", context)
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [settings.AGENCY["email"]])
+    return subject, body

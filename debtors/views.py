@@ -24,9 +24,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from claims.models import Claim, LedgerEntry
+from claims.disputes import OPEN as DISPUTABLE, dispute_register
+from claims.models import Claim, Dispute, LedgerEntry
+from claims.services import ClaimError
 from debtors import portal
-from debtors.forms import AlreadyPaidForm, MessageForm, OpenCaseForm
+from debtors.forms import AlreadyPaidForm, DisputeForm, MessageForm, OpenCaseForm
 from debtors.selectors import case_page, case_to_open, claims_of_access
 from debtors.services import DebtorInputError, debtor_report_already_paid, debtor_send_message
 from ekrav.formfields import SekAmountField
@@ -35,8 +37,8 @@ from letters.models import Letter
 from letters.samples import agency_party
 from payments import card, swish, trustly
 from payments.models import PaymentRequest
-from payments.services import (card_payment_refresh, card_payment_start,
-                               swish_payment_refresh, swish_payment_start,
+from payments.services import (TRUSTLY_PENDING_CODE, card_payment_refresh,
+                               card_payment_start, swish_payment_refresh, swish_payment_start,
                                trustly_payment_start)
 
 log = logging.getLogger(__name__)
@@ -136,6 +138,8 @@ def _render_case(request, claim, *, status=200, **forms):
     context = case_page(claim, today=today)
     context.update({"already_paid_form": forms.get("already_paid_form") or AlreadyPaidForm(),
                     "message_form": forms.get("message_form") or MessageForm(),
+                    "dispute_form": forms.get("dispute_form") or DisputeForm(),
+                    "can_dispute": claim.status in DISPUTABLE,
                     "open_form": forms.get("open_form", ""),
                     "swish_on": swish.SwishClient.from_settings() is not None,
                     "card_on": bool(settings.CARD_BASE_URL),
@@ -203,6 +207,29 @@ def message(request, claim_id):
             messages.success(request, _("Thank you. Your message has been sent to us."))
             return redirect("debtors:case", claim_id=claim.pk)
     return _render_case(request, claim, status=400, message_form=form, open_form="message")
+
+
+@require_POST
+@_with_access
+def dispute(request, claim_id):
+    """Bestrid kravet: collection stops at once, the creditor is asked for its position."""
+    claim = _claim_in_access(request, claim_id)
+    form = DisputeForm(request.POST)
+    if form.is_valid() and _write_allowed(claim, form):
+        try:
+            dispute_register(claim_id=claim.pk, channel=Dispute.Channel.MITT_ARENDE,
+                             reason=form.cleaned_data["reason"],
+                             text=form.cleaned_data["text"], received_on=timezone.localdate())
+        except ClaimError as exc:
+            for field, reasons in exc.errors.items():
+                for reason in reasons:
+                    form.add_error(field if field in form.fields else None, reason)
+        else:
+            portal.count_write(claim.pk)
+            messages.success(request, _("Thank you. We have stopped collecting the claim while "
+                                        "we look into your objection, and we will write to you."))
+            return redirect("debtors:case", claim_id=claim.pk)
+    return _render_case(request, claim, status=400, dispute_form=form, open_form="dispute")
 
 
 def _write_allowed(claim, form) -> bool:
@@ -538,7 +565,13 @@ def _provider_status_context(request, claim_id, instruction_id, channel) -> dict
             "pay_url": reverse(f"debtors:pay_{route}", args=[claim_id]),
             "status_url": reverse(f"debtors:pay_{route}_status", args=[claim_id,
                                                                         instruction_id]),
-            "wait_url": reverse(f"debtors:pay_{route}_wait", args=[claim_id, instruction_id])}
+            "wait_url": reverse(f"debtors:pay_{route}_wait", args=[claim_id, instruction_id]),
+            # Trustly's "pending": the payer is done, their bank has not confirmed yet.
+            "bank_pending": payment_request.status == PaymentRequest.Status.CREATED
+            and payment_request.error_code == TRUSTLY_PENDING_CODE,
+            # ...and given up days later: the money may still have left the payer's account.
+            "bank_unconfirmed": payment_request.status == PaymentRequest.Status.TIMEOUT
+            and payment_request.error_code == TRUSTLY_PENDING_CODE}
 
 
 @transaction.non_atomic_requests

@@ -15,3 +15,11 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def errors_to_form(form, errors: dict) -> None:
+    """A service's refusal ({field: [messages]}) on the form that asked: at its field when the
+    form has one, above the form otherwise."""
+    for field, messages in errors.items():
+        for message in messages:
+            form.add_error(field if field in form.fields else None, message)

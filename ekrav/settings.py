@@ -74,6 +74,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "creditors.context_processors.active_creditor",
+                "claims.context_processors.decisions_waiting",
             ],
         },
     },
@@ -186,6 +187,28 @@ CELERY_BEAT_SCHEDULE = {
     # Creditors' e-mails about payments whose sending failed right after the booking.
     "payment-notices": {"task": "payments.tasks.payment_notices_task",
                         "schedule": crontab(minute="*/10")},
+    # Mitt Ärende's Swish, card and Trustly payments left waiting (abandoned, a lost callback).
+    "payment-requests-expire": {"task": "payments.tasks.payment_requests_expire_task",
+                                "schedule": crontab(minute="5-59/10")},
+    # The agency's e-mails about debtors' messages whose sending failed when they were written.
+    "debtor-message-mails": {"task": "debtors.tasks.debtor_message_mails_task",
+                             "schedule": crontab(minute="*/10")},
+    # Credit reports on claims awaiting the decision after the collection demand, and the
+    # creditors' policies deciding where they can (claims.decisions), every half hour.
+    "solvency-checks": {"task": "claims.tasks.solvency_checks_task",
+                        "schedule": crontab(minute="5,35")},
+    # Kronofogden applications a lost task left unmade (claims.enforcement).
+    "kfm-applications": {"task": "claims.tasks.kfm_applications_prepare_task",
+                         "schedule": crontab(minute=50)},
+    # Their readable PDFs, rendered by the letters room (letters.services).
+    "kfm-application-pdfs": {"task": "letters.tasks.kfm_application_pdfs_task",
+                             "schedule": crontab(minute="*/10")},
+    # Each open claim's limitation date, for the handlers' "statute-barred soon" list.
+    "limitation-refresh": {"task": "letters.tasks.limitation_refresh_task",
+                           "schedule": crontab(hour=3, minute=30)},
+    # Creditors reminded of claims still waiting for their decision (at most weekly each).
+    "decision-reminders": {"task": "claims.tasks.decision_reminders_task",
+                           "schedule": crontab(hour=9, minute=0)},
     # The day's settlements and payout file, after the print batch (payments.settlements).
     "settlements": {"task": "payments.tasks.settlements_run_task",
                     "schedule": crontab(hour=17, minute=0)},
@@ -270,6 +293,16 @@ CARD_API_KEY = env.str("CARD_API_KEY", default="ekrav-sim-card-key")
 CARD_WEBHOOK_SECRET = env.str("CARD_WEBHOOK_SECRET", default="ekrav-sim-webhook-secret")
 CARD_WEBHOOK_TOLERANCE = env.int("CARD_WEBHOOK_TOLERANCE", default=300)  # seconds
 CARD_TIMEOUT = env.float("CARD_TIMEOUT", default=10.0)
+
+# Kreditupplysning (the solvency check, REX, before the legal step): a credit bureau's report
+# API, POST {base}/v1/reports with HTTP Basic (claims.creditinfo). With simulators on and no URL
+# given, ekrav's own simulator (under /sim/kreditupplysning/) is used; empty turns the check off.
+CREDITINFO_BASE_URL = env.str(
+    "CREDITINFO_BASE_URL",
+    default=f"{SITE_URL}/sim/kreditupplysning" if SIMULATORS_ENABLED else "")
+CREDITINFO_USERNAME = env.str("CREDITINFO_USERNAME", default="ekrav-sim")
+CREDITINFO_PASSWORD = env.str("CREDITINFO_PASSWORD", default="ekrav-sim-password")
+CREDITINFO_TIMEOUT = env.float("CREDITINFO_TIMEOUT", default=10.0)
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

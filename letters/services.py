@@ -20,11 +20,13 @@ import hashlib
 import io
 import logging
 from datetime import date, timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
 from pypdf import PdfReader, PdfWriter
 
 from claims.collection import collect_until, days_to_run
@@ -34,7 +36,7 @@ from letters import kivra
 from letters.compliance import MIN_DEMAND_DAYS, content_problems, text_problems
 from letters.content import DEMAND
 from letters.models import DeliveryAttempt, Letter, PrintBatch
-from letters.render import render_letter
+from letters.render import render_document, render_letter
 from letters.selectors import NoContent, letter_content
 
 log = logging.getLogger(__name__)
@@ -102,6 +104,11 @@ def letter_recheck(*, letter_id: int) -> Letter:
     if old_pdf and old_pdf != letter.pdf.name:
         letter.pdf.storage.delete(old_pdf)
     return letter
+
+
+# An objection stops every letter at once (inkassolagen); the letter waits, held, for the
+# objection's resolution, when a handler re-checks it (letter_recheck) or lets it go.
+DISPUTED_HOLD = "Ärendet är bestritt: brevet skickas inte medan bestridandet utreds."
 
 
 def _moot(step: Step) -> str:
@@ -180,6 +187,9 @@ def _deliver_one(letter_id: int, *, today: date, client, mailboxes) -> int:
             _set(letter, state=Letter.State.CANCELLED,
                  problems=[f"Ärendet blev {claim.get_status_display().lower()} innan brevet "
                            "skickades."])
+            return 0
+        if claim.collection_stopped:
+            _set(letter, state=Letter.State.HELD, problems=[DISPUTED_HOLD])
             return 0
         late = _too_late(letter, today)
         if late:
@@ -279,12 +289,14 @@ def print_batch_close(*, day: date) -> PrintBatch | None:
     queued = list(Letter.objects.select_for_update(of=("self",))
                   .filter(state=Letter.State.TO_PRINT, letter_date__lte=day)
                   .select_related("claim").order_by("id"))
-    letters = [letter for letter in queued if not letter.claim.is_closed]
+    letters = [letter for letter in queued if not letter.claim.collection_stopped]
     for letter in queued:
         if letter.claim.is_closed:  # paid or withdrawn while waiting for the printer
             _set(letter, state=Letter.State.CANCELLED,
                  problems=[f"Ärendet blev {letter.claim.get_status_display().lower()} innan "
                            "brevet skrevs ut."])
+        elif letter.claim.collection_stopped:
+            _set(letter, state=Letter.State.HELD, problems=[DISPUTED_HOLD])
     if not letters:
         return None
     pdf, manifest, pages = _merge(letters)
@@ -347,3 +359,71 @@ def collection_day_run(*, until: date, client: kivra.KivraClient | None = None) 
         days.append({"day": day.isoformat(), "steps": result.steps_taken, **dispatched,
                      "printed": batch.letter_count if batch else 0})
     return days
+
+
+# --- Documents of other rooms: the Kronofogden application's readable copy -------------------
+
+KFM_STYLESHEET = Path(settings.BASE_DIR) / "static" / "letters" / "kronofogden.css"
+
+
+def kfm_application_html(application) -> str:
+    """The readable copy of an application, from its file (claims.kronofogden): what is
+    printed is what was sent."""
+    from claims import kronofogden as kfm
+
+    app = kfm.parse_application_xml(bytes(application.xml))
+    with translation.override("sv"):
+        return render_to_string("claims/kronofogden_application.html", {
+            "app": app, "sha256": application.sha256, "totals": kfm.totals(app),
+            "grounds": kfm.grounds_text(app),
+            "subs": [{"claim": s, "label": kfm.sub_claim_label(s.kind)} for s in app.sub_claims]})
+
+
+def kfm_application_pdf(*, application_id: int) -> bytes | None:
+    """The application's PDF, rendered and stored once (None for a held application)."""
+    from claims.models import KronofogdenApplication
+
+    application = KronofogdenApplication.objects.get(pk=application_id)
+    if application.pdf:
+        with application.pdf.open("rb") as stored:
+            return stored.read()
+    if not application.sha256:
+        return None
+    pdf, _pages = render_document(html=kfm_application_html(application),
+                                  stylesheet=KFM_STYLESHEET)
+    with transaction.atomic():
+        locked = KronofogdenApplication.objects.select_for_update().get(pk=application_id)
+        if not locked.pdf:  # another worker may have stored it meanwhile: keep the first
+            locked.pdf.save(f"bf-{locked.reference}.pdf", ContentFile(pdf), save=True)
+    return pdf
+
+
+def kfm_application_pdfs_render(*, limit: int = 50) -> int:
+    """Render the PDFs still missing (beat); returns how many were made."""
+    from claims.models import KronofogdenApplication
+
+    due = (KronofogdenApplication.objects.filter(pdf="").exclude(sha256="")
+           .values_list("pk", flat=True)[:limit])
+    for pk in due:
+        kfm_application_pdf(application_id=pk)
+    return len(due)
+
+
+# --- The statute of limitations (claims.limitation), refreshed for the handlers' list --------
+
+def limitation_refresh(*, batch: int = 500) -> int:
+    """Compute every open claim's limitation date afresh (its letters are this room's) and
+    store it on the claim for the admin's "statute-barred soon" list; returns how many."""
+    from claims.enforcement import claims_limitation_store
+    from claims.models import CLOSED_STATUSES, Claim
+    from letters.selectors import limitations_of
+
+    ids = list(Claim.objects.exclude(status__in=CLOSED_STATUSES).order_by("pk")
+               .values_list("pk", flat=True))
+    done = 0
+    for start in range(0, len(ids), batch):
+        claims = list(Claim.objects.filter(pk__in=ids[start:start + batch])
+                      .select_related("debtor").prefetch_related("invoices"))
+        done += claims_limitation_store(dates={
+            pk: found.expires_on for pk, found in limitations_of(claims).items()})
+    return done

@@ -22,3 +22,19 @@ def letters_dispatch_task() -> None:
 def print_batch_task() -> None:
     """In the afternoon (beat): today's print letters as one batch for the printer."""
     print_batch_close(day=timezone.localdate())
+
+
+@shared_task(acks_late=True)
+def kfm_application_pdfs_task() -> None:
+    """The readable copies of Kronofogden applications prepared since the last run."""
+    from letters.services import kfm_application_pdfs_render
+
+    kfm_application_pdfs_render()
+
+
+@shared_task(acks_late=True)
+def limitation_refresh_task() -> None:
+    """Each open claim's limitation date, for the handlers' list (beat, nightly)."""
+    from letters.services import limitation_refresh
+
+    limitation_refresh()

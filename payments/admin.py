@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from claims.models import Claim
 from claims.services import ClaimError
-from ekrav.admin import ReadOnlyAdmin
+from ekrav.admin import ReadOnlyAdmin, errors_to_form
 from ekrav.money import format_sek
 from payments.models import (
     BgmaxImport,
@@ -96,9 +96,7 @@ class IncomingPaymentAdmin(admin.ModelAdmin):
             try:
                 refund = refund_create(payment_id=pk, user=request.user, **form.cleaned_data)
             except RefundError as exc:
-                for field, errors in exc.errors.items():
-                    for error in errors:
-                        form.add_error(field if field in form.fields else None, error)
+                errors_to_form(form, exc.errors)
             else:
                 messages.success(request, _("%(amount)s will be paid back to %(to)s with the "
                                             "next payout file.") % {

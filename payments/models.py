@@ -38,6 +38,7 @@ class IncomingPayment(models.Model):
         SWISH = "swish", _("Swish")
         CARD = "card", _("Card")
         TRUSTLY = "trustly", _("Trustly")
+        KRONOFOGDEN = "kfm", _("Kronofogden (enforcement)")
 
     class State(models.TextChoices):
         BOOKED = "booked", _("Booked on a claim")
@@ -135,6 +136,8 @@ class PaymentRequest(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices,
                               default=Status.CREATED)
     payment_reference = models.CharField(_("payment reference"), max_length=100, blank=True)
+    # The provider's code for how it ended ("PENDING" while Trustly says the bank has not
+    # confirmed yet: payments.services TRUSTLY_PENDING_CODE).
     error_code = models.CharField(_("error code"), max_length=40, blank=True)
     # M-commerce: the token that opens the Swish app on the payer's phone (create answer only).
     token = models.CharField(_("token"), max_length=100, blank=True)
@@ -153,6 +156,11 @@ class PaymentRequest(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(amount_ore__gt=0),
                                    name="payment_request_positive"),
+        ]
+        indexes = [
+            # payments.services payment_requests_expire: the requests still waiting.
+            models.Index(fields=["created_at"], name="payment_request_waiting",
+                         condition=models.Q(status="created")),
         ]
 
     def __str__(self):
@@ -220,6 +228,13 @@ class Settlement(models.Model):
     interest_ore = models.BigIntegerField(_("interest (öre)"))
     fees_ore = models.BigIntegerField(_("fees, the agency's income (öre)"))
     surplus_ore = models.BigIntegerField(_("overpaid, held for refund (öre)"), default=0)
+    # The creditor's outlays (Kronofogden's fees): repaid by debtors, back to the creditor;
+    # paid by the agency, deducted from the payout (payments.settlements).
+    outlays_repaid_ore = models.BigIntegerField(_("outlays repaid by debtors (öre)"),
+                                                default=0)
+    outlays_charged_ore = models.BigIntegerField(_("outlays deducted (öre)"), default=0)
+    # [{"claim_id", "case_number", "key", "booked_on", "amount_ore"}]: what was deducted.
+    outlays = models.JSONField(_("outlays deducted"), default=list, blank=True)
     payout_ore = models.BigIntegerField(_("paid out (öre)"))
     bankgiro = models.CharField(_("paid out to bankgiro"), max_length=8)
     # [{"claim_id", "case_number", "debtor", "paid_on", "paid_ore", "capital_ore",
@@ -244,7 +259,9 @@ class Settlement(models.Model):
             models.UniqueConstraint(fields=["creditor", "day"], name="settlement_once"),
             models.CheckConstraint(condition=models.Q(capital_ore__gte=0, interest_ore__gte=0,
                                                       fees_ore__gte=0, surplus_ore__gte=0,
-                                                      payout_ore__gte=0),
+                                                      payout_ore__gte=0,
+                                                      outlays_repaid_ore__gte=0,
+                                                      outlays_charged_ore__gte=0),
                                    name="settlement_amounts_not_negative"),
         ]
         indexes = [
@@ -255,6 +272,21 @@ class Settlement(models.Model):
 
     def __str__(self):
         return f"{self.creditor_id} {self.day}"
+
+
+class OutlayCharge(models.Model):
+    """A creditor's outlay (a Kronofogden fee the agency paid for its claim) deducted from a
+    settlement's payout: the one-to-one on the ledger row charges it once."""
+
+    outlay = models.OneToOneField("claims.LedgerEntry", on_delete=models.PROTECT,
+                                  related_name="outlay_charge", verbose_name=_("outlay"))
+    settlement = models.ForeignKey(Settlement, on_delete=models.PROTECT,
+                                   related_name="outlay_charges",
+                                   verbose_name=_("settlement"))
+
+    class Meta:
+        verbose_name = _("outlay charged")
+        verbose_name_plural = _("outlays charged")
 
 
 class SettledPayment(models.Model):

@@ -4,9 +4,10 @@ files that pay it out — Bankgirot Leverantörsbetalningar (LB) or ISO 20022 pa
 No ORM and no clock: the service hands in ledger rows and dates.
 
 Settlement rule (issue 4, "Payouts and reports"): of a payment *to the agency* (ledger kind
-"payment"), the capital and the interest it paid go to the creditor; the costs it paid
-(statutory fees) are the agency's income; a surplus is held for refund to the payer and is
-never paid out. A direct payment (kind "direct_payment") reached the creditor already, so
+"payment"), the capital and the interest it paid go to the creditor; the costs it paid are the
+agency's income (statutory fees), except what repays the creditor's outlays (Kronofogden's
+fees), which goes back to the creditor; a surplus is held for refund to the payer and is never
+paid out. A direct payment (kind "direct_payment") reached the creditor already, so
 its allocation rows are never paid out again.
 
 LB record layouts (Bankgirot, "Leverantörsbetalningar, teknisk manual", LB-in, 80 positions,
@@ -36,6 +37,9 @@ from xml.etree import ElementTree as ET
 
 PAYMENT = "payment"
 DIRECT_PAYMENT = "direct_payment"
+# Kronofogden's fees (claims.enforcement): the creditor's outlays, booked as the debtor's
+# costs; what payments repay of them goes back to the creditor, not to the agency.
+OUTLAY_PREFIX = "fee:kfm_"
 PAID_COSTS, PAID_INTEREST, PAID_CAPITAL, SURPLUS = (
     "paid_costs", "paid_interest", "paid_capital", "surplus")
 ALLOCATIONS = (PAID_COSTS, PAID_INTEREST, PAID_CAPITAL, SURPLUS)
@@ -73,19 +77,21 @@ class CaseLine:
     paid_ore: int
     capital_ore: int
     interest_ore: int
-    fees_ore: int
+    fees_ore: int  # the agency's: statutory fees
     surplus_ore: int
+    outlays_ore: int = 0  # repaid outlays, back to the creditor
 
     @property
     def payout_ore(self) -> int:
-        return self.capital_ore + self.interest_ore
+        return self.capital_ore + self.interest_ore + self.outlays_ore
 
     def as_json(self) -> dict:
         return {"claim_id": self.claim_id, "case_number": self.case_number,
                 "debtor": self.debtor, "paid_on": self.paid_on.isoformat(),
                 "paid_ore": self.paid_ore, "capital_ore": self.capital_ore,
                 "interest_ore": self.interest_ore, "fees_ore": self.fees_ore,
-                "surplus_ore": self.surplus_ore, "payout_ore": self.payout_ore}
+                "outlays_ore": self.outlays_ore, "surplus_ore": self.surplus_ore,
+                "payout_ore": self.payout_ore}
 
 
 @dataclass(frozen=True)
@@ -115,9 +121,13 @@ class Settled:
         return sum(line.paid_ore for line in self.lines)
 
     @property
+    def outlays_ore(self) -> int:
+        return sum(line.outlays_ore for line in self.lines)
+
+    @property
     def payout_ore(self) -> int:
-        """Capital and interest: what goes to the creditor's bankgiro."""
-        return self.capital_ore + self.interest_ore
+        """Capital, interest and repaid outlays: what the payments owe the creditor."""
+        return self.capital_ore + self.interest_ore + self.outlays_ore
 
 
 def payment_key_of(allocation_key: str) -> str:
@@ -125,13 +135,42 @@ def payment_key_of(allocation_key: str) -> str:
     return allocation_key.rsplit(">", 1)[0]
 
 
-def settle(rows) -> Settled:
+def is_outlay(key: str) -> bool:
+    return key.startswith(OUTLAY_PREFIX)
+
+
+def outlay_parts(charges, paid) -> dict[str, int]:
+    """Which part of each paid-costs row repaid an outlay.
+
+    ``charges``: a claim's costs as (ledger key, öre), in the order payments pay them (oldest
+    first); ``paid``: its paid-costs rows as (allocation key, öre), in the order they were
+    booked. Each row pays the costs the rows before it left, so the answer is the overlap of
+    its span with the outlays' spans. Returns {allocation key: öre of outlays} (rows that
+    repaid none are left out)."""
+    spans, start = [], 0
+    for key, amount in charges:
+        if is_outlay(key):
+            spans.append((start, start + amount))
+        start += amount
+    parts, position = {}, 0
+    for key, amount in paid:
+        low, high = position, position + amount
+        part = sum(max(0, min(high, end) - max(low, begin)) for begin, end in spans)
+        if part:
+            parts[key] = part
+        position = high
+    return parts
+
+
+def settle(rows, outlays: dict[str, int] | None = None) -> Settled:
     """The settlement of one creditor's ledger rows of a day (payments and allocation rows).
 
     Only allocation rows of payments to the agency count: their payment row must be among
     ``rows`` with kind "payment". Everything else (direct payments, charges) is ignored.
+    ``outlays`` ({paid-costs key: öre}, from ``outlay_parts``) moves what repaid the
+    creditor's outlays from the agency's fees to the creditor.
     """
-    rows = list(rows)
+    rows, outlays = list(rows), outlays or {}
     to_agency = {row.key: row for row in rows if row.kind == PAYMENT}
     parts: dict[tuple[int, date], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     cases: dict[tuple[int, date], LedgerRow] = {}
@@ -140,6 +179,8 @@ def settle(rows) -> Settled:
             continue
         at = (row.claim_id, row.booked_on)
         parts[at][row.kind] += row.amount_ore
+        if row.kind == PAID_COSTS:
+            parts[at]["outlays"] += min(outlays.get(row.key, 0), row.amount_ore)
         cases.setdefault(at, row)
     paid: dict[tuple[int, date], int] = defaultdict(int)
     for row in to_agency.values():
@@ -150,7 +191,8 @@ def settle(rows) -> Settled:
         lines.append(CaseLine(
             claim_id=case.claim_id, case_number=case.case_number, debtor=case.debtor,
             paid_on=case.booked_on, paid_ore=paid[at], capital_ore=by_kind[PAID_CAPITAL],
-            interest_ore=by_kind[PAID_INTEREST], fees_ore=by_kind[PAID_COSTS],
+            interest_ore=by_kind[PAID_INTEREST],
+            fees_ore=by_kind[PAID_COSTS] - by_kind["outlays"], outlays_ore=by_kind["outlays"],
             surplus_ore=by_kind[SURPLUS]))
     lines.sort(key=lambda line: (line.case_number, line.paid_on, line.claim_id))
     return Settled(lines=tuple(lines))

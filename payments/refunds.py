@@ -112,7 +112,7 @@ def refunds_for_file(fmt: str):
     transaction): LB pays bankgiro numbers only; pain.001 pays bank accounts too."""
     from payments.models import PayoutFile
 
-    due = Refund.objects.select_for_update().due().filter(payout_file__isnull=True)
+    due = Refund.objects.select_for_update(of=("self",)).due().filter(payout_file__isnull=True)
     if fmt == PayoutFile.Format.LB:
         due = due.exclude(bankgiro="")
     return list(due.select_related("payment", "payment__claim").order_by("id"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections import defaultdict
 from datetime import date
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from claims.models import LedgerEntry
 from creditors.models import Creditor
 from ekrav.calendar import first_bank_day_after
 from payments import payouts
-from payments.models import PayoutFile, Refund, SettledPayment, Settlement
+from payments.models import OutlayCharge, PayoutFile, Refund, SettledPayment, Settlement
 from payments.refunds import refunds_for_file
 
 log = logging.getLogger(__name__)
@@ -84,18 +85,58 @@ def _rows(creditor_id: int, day: date) -> tuple[list[payouts.LedgerRow], list[in
     return rows, [row[0] for row in payments]
 
 
+def _outlays_repaid(claim_ids) -> dict[str, int]:
+    """{paid-costs key: öre} of what each payment's costs repaid of the claims' outlays:
+    costs are paid in the order they were booked (payouts.outlay_parts)."""
+    K = LedgerEntry.Kind
+    charges, paid = defaultdict(list), defaultdict(list)
+    for claim_id, kind, key, amount in (
+            LedgerEntry.objects.filter(claim_id__in=claim_ids, kind__in=(K.FEE, K.PAID_COSTS))
+            .order_by("booked_on", "id").values_list("claim_id", "kind", "key", "amount_ore")):
+        (charges if kind == K.FEE else paid)[claim_id].append((key, amount))
+    repaid = {}
+    for claim_id in charges:
+        if any(payouts.is_outlay(key) for key, _amount in charges[claim_id]):
+            repaid.update(payouts.outlay_parts(charges[claim_id], paid[claim_id]))
+    return repaid
+
+
+def _outlays_to_charge(creditor_id: int, payout_ore: int) -> list[dict]:
+    """The creditor's outlays not charged yet that the payout covers, oldest first (the
+    rest waits for a later payout)."""
+    charged, left = [], payout_ore
+    for pk, claim_id, case_number, key, booked_on, amount in (
+            LedgerEntry.objects.filter(claim__creditor_id=creditor_id,
+                                       kind=LedgerEntry.Kind.FEE,
+                                       key__startswith=payouts.OUTLAY_PREFIX,
+                                       outlay_charge__isnull=True)
+            .order_by("booked_on", "id")
+            .values_list("pk", "claim_id", "claim__case_number", "key", "booked_on",
+                         "amount_ore")):
+        if amount > left:
+            break
+        left -= amount
+        charged.append({"entry_id": pk, "claim_id": claim_id, "case_number": case_number,
+                        "key": key, "booked_on": booked_on.isoformat(), "amount_ore": amount})
+    return charged
+
+
 def _settle(creditor_id: int, day: date) -> int:
     if Settlement.objects.filter(creditor_id=creditor_id, day=day).exists():
         return 0
     creditor = Creditor.objects.get(pk=creditor_id)
     rows, payment_ids = _rows(creditor_id, day)
-    settled = payouts.settle(rows)
+    settled = payouts.settle(rows, outlays=_outlays_repaid({row.claim_id for row in rows}))
     if not settled.lines:
         return 0
+    charged = _outlays_to_charge(creditor_id, settled.payout_ore)
+    charged_ore = sum(outlay["amount_ore"] for outlay in charged)
     settlement = Settlement(
         creditor=creditor, day=day, capital_ore=settled.capital_ore,
         interest_ore=settled.interest_ore, fees_ore=settled.fees_ore,
-        surplus_ore=settled.surplus_ore, payout_ore=settled.payout_ore,
+        surplus_ore=settled.surplus_ore, outlays_repaid_ore=settled.outlays_ore,
+        outlays_charged_ore=charged_ore, outlays=charged,
+        payout_ore=settled.payout_ore - charged_ore,
         bankgiro=payouts.bankgiro_digits(creditor.bankgiro),
         lines=[line.as_json() for line in settled.lines])
     pdf, _pages = _render(settlement)
@@ -105,9 +146,11 @@ def _settle(creditor_id: int, day: date) -> int:
             settlement.pdf.save(f"avrakning-{day:%Y%m%d}-{creditor_id}.pdf", ContentFile(pdf),
                                 save=False)
             settlement.save()
-            # The one-to-one on the payment: no payment is ever paid out twice.
+            # The one-to-ones: no payment is paid out twice, no outlay deducted twice.
             SettledPayment.objects.bulk_create(
                 [SettledPayment(payment_id=pk, settlement=settlement) for pk in payment_ids])
+            OutlayCharge.objects.bulk_create(
+                [OutlayCharge(outlay_id=o["entry_id"], settlement=settlement) for o in charged])
     except IntegrityError:
         return 0  # another run settled these payments at the same moment: theirs stands
     return 1
@@ -118,7 +161,8 @@ def settlement_html(settlement: Settlement) -> str:
         return render_to_string("payments/settlement.html", {
             "s": settlement, "creditor": settlement.creditor, "lines": settlement.lines,
             "agency": settings.AGENCY, "pay_on": payout_day(settlement.day),
-            "paid_ore": sum(line["paid_ore"] for line in settlement.lines)})
+            "paid_ore": sum(line["paid_ore"] for line in settlement.lines),
+            "lines_payout_ore": sum(line["payout_ore"] for line in settlement.lines)})
 
 
 def _render(settlement: Settlement) -> tuple[bytes, int]:

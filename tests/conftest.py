@@ -102,6 +102,7 @@ def no_digital_mailbox(settings):
     # Letters go to print unless a test serves the Kivra simulator (live_server) and points
     # KIVRA_BASE_URL at it: no test may depend on a server it did not start.
     settings.KIVRA_BASE_URL = ""
+    settings.CREDITINFO_BASE_URL = ""  # likewise the credit bureau (claims.creditinfo)
 
 
 @pytest.fixture(autouse=True)

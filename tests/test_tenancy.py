@@ -12,7 +12,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from django.core.files.base import ContentFile
 
-from claims.models import ClaimImport, Step
+from claims.models import ClaimImport, Dispute, Step
 from creditors.models import ApiKey, Membership
 from creditors.services import api_key_create
 from letters.models import Letter
@@ -69,6 +69,10 @@ def alice_objects(alice_co, alice, bob):
             creditor=alice_co, day=claim.registered_on, capital_ore=0, interest_ore=0,
             fees_ore=0, payout_ore=0, bankgiro="50501055",
             pdf=ContentFile(b"%PDF-1.4 alice", name="a.pdf")).pk,
+        # An objection waiting for alice's position (claims.disputes).
+        "dispute_id": Dispute.objects.create(
+            claim=claim, received_on=claim.registered_on, channel="post", reason="other",
+            text="x", previous_status=claim.status).pk,
         # The API's catch-all for unknown paths: probe it with a claim-shaped path.
         "rest": f"v1/claims/{claim.pk}/anything",
     }
@@ -94,6 +98,7 @@ def test_charlie_gets_404_for_everything_of_alices(alice_objects, charlie_client
     # Nothing of alice's changed hands or state.
     assert not ApiKey.objects.filter(pk=alice_objects["key_id"], revoked_at__isnull=False).exists()
     assert Membership.objects.get(pk=alice_objects["membership_id"]).is_active
+    assert Dispute.objects.get(pk=alice_objects["dispute_id"]).position == ""
 
 
 def test_alices_own_requests_succeed(alice_objects, alice_client):

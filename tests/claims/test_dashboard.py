@@ -46,8 +46,9 @@ def test_the_page_shows_the_ledger(alice_client, alice_co, charlie_co,
     other, _e = parse_registration(registration_data(**another_debtor(2), amount="99999"),
                                    today=today)
     claim_register(creditor=charlie_co, registration=other, today=today)
-    # Session, user, company and menu, then six grouped queries: not one per claim.
-    with django_assert_max_num_queries(15):
+    # Session, user, company and menu (with its counts of decisions and objections waiting),
+    # then six grouped queries: not one per claim.
+    with django_assert_max_num_queries(16):
         page = alice_client.get("/statistik/")
     assert page.status_code == 200
     last = page.context["months"][-1]

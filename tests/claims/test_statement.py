@@ -5,6 +5,7 @@ Pure module: no database. Worked examples by hand (10.00 % = 2.00 + 8 from 2025-
 10 000 kr earn 1 000 000 * 0.10 / 365 = 273.97 öre a day), then properties over random claims.
 """
 
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 from claims.interest import CapitalChange, ReferenceRate, interest_lines, interest_ore
 from claims.statement import (
     Allocation, AllocationOrder, Charge, InvoiceCapital, Payment, RateTable, Statement,
-    interest_legal_basis, interest_to_book, owed, statement,
+    interest_legal_basis, interest_to_book, owed, same_day_payment, statement,
 )
 
 from claims.law_seed import RATES as SEEDED_RATES
@@ -595,3 +596,26 @@ def test_booking_at_each_step_day_adds_up_to_the_statement(claim, step):
     for day in days:
         booked += interest_to_book(statement(**{**claim, "as_of": day}), booked)
     assert booked == statement(**{**claim, "as_of": days[-1]}).interest_accrued_ore
+
+
+@given(claims(), st.lists(payment_ore, max_size=3), payment_ore, st.booleans())
+def test_a_payment_after_none_but_its_days_is_the_statements(claim, earlier, amount,
+                                                             interest_enabled):
+    day = claim["as_of"]
+    payments = [Payment(day, ore, f"a{n}") for n, ore in enumerate(earlier)]
+    payment = Payment(day, amount, "b")
+    arguments = dict(invoices=claim["invoices"], charges=claim["charges"],
+                     interest_enabled=interest_enabled)
+    fast = dict(arguments, payment=payment, rates=RateTable(DOMAIN_TABLE),
+                paid_before_ore=sum(earlier))
+    try:
+        full = statement(**arguments, payments=[*payments, payment], as_of=day,
+                         rates=DOMAIN_TABLE)
+    except ValueError as exc:
+        with pytest.raises(ValueError, match=re.escape(str(exc))):
+            same_day_payment(**fast)
+        return
+    allocation, owes = same_day_payment(**fast)
+    assert allocation == full.allocations[-1]
+    assert (owes.as_of, owes.total_ore, owes.interest_accrued_ore) == (
+        day, full.total_owed_ore, full.interest_accrued_ore)

@@ -194,3 +194,74 @@ def test_another_case_s_payment_pages_are_not_there(visitor, claim, alice_co):
 
 def test_without_an_access_the_pages_are_not_there(client, claim, sim):
     assert client.get(f"/mitt-arende/arenden/{claim.pk}/kort/").status_code == 404
+
+
+def expire(request, after, client):
+    """The beat's run ``after`` the request was made, reading the sessions with ``client``."""
+    from payments.services import payment_requests_expire
+
+    return payment_requests_expire(now=request.created_at + after, today=TODAY,
+                                   swish_client=None, card_client=client)
+
+
+@pytest.fixture
+def card_client(sim):
+    from payments.card import CardClient
+
+    client = CardClient.from_settings()
+    yield client
+    client.close()
+
+
+def test_a_session_left_open_is_read_an_hour_on_and_given_up(visitor, claim, card_client):
+    from datetime import timedelta
+
+    request, _pay_url = start(visitor, claim, kronor(outstanding(visitor, claim)))
+    assert expire(request, timedelta(minutes=50), card_client) == 0
+    assert expire(request, timedelta(minutes=61), card_client) == 1  # read: still open
+    request.refresh_from_db()
+    assert request.status == "timeout" and request.finished_at
+    assert expire(request, timedelta(days=30), card_client) == 0
+    assert not IncomingPayment.objects.exists() and bookings(claim) == 0
+
+
+def test_a_lost_webhook_is_completed_by_the_beat(visitor, claim, sim, settings, card_client):
+    from datetime import timedelta
+
+    owed = outstanding(visitor, claim)
+    settings.SITE_URL = "http://127.0.0.1:9"  # the webhook URL leads nowhere: it is lost
+    request, pay_url = start(visitor, claim, kronor(owed))
+    choose(pay_url, "pay")  # and the payer never comes back to the waiting page
+    assert expire(request, timedelta(hours=2), card_client) == 1
+    request.refresh_from_db()
+    assert request.status == "paid" and IncomingPayment.objects.get().state == "booked"
+    assert bookings(claim) == 1
+
+
+def test_a_provider_down_is_asked_again_and_given_up_after_a_week(visitor, claim, sim,
+                                                                  settings):
+    from datetime import timedelta
+
+    from payments.card import CardClient
+
+    request, _pay_url = start(visitor, claim, kronor(outstanding(visitor, claim)))
+    down = CardClient(base_url="http://127.0.0.1:9", api_key="x", timeout=2)
+    assert expire(request, timedelta(hours=2), down) == 0
+    request.refresh_from_db()
+    assert request.status == "created"
+    assert expire(request, timedelta(days=8), down) == 1
+    request.refresh_from_db()
+    assert request.status == "timeout"
+
+
+def test_a_late_webhook_books_what_the_beat_gave_up(visitor, claim, sim, card_client):
+    from datetime import timedelta
+
+    request, pay_url = start(visitor, claim, kronor(outstanding(visitor, claim)))
+    assert expire(request, timedelta(hours=2), card_client) == 1
+    assert choose(pay_url, "pay").status_code == 302  # the payer pays after all
+    request.refresh_from_db()
+    assert request.status == "paid" and bookings(claim) == 1
+    assert expire(request, timedelta(days=30), card_client) == 0  # settled: left alone
+    request.refresh_from_db()
+    assert request.status == "paid"

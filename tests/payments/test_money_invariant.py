@@ -2,10 +2,10 @@
 bankgiro payments (matched, stray, to a closed case), collection steps, direct payments,
 withdrawals, handlers' bookings and refunds, and the daily settlements,
 
-    money in = paid out to creditors + fees earned + refunds + money held,
+    money in = paid out to creditors + fees earned + outlays recovered + refunds + money held,
 
 where each term is read from its own records: the incoming payments; the settlements'
-payouts and fees; the refunds; and what is held, payment by payment (a booked payment not
+payouts, fees and the outlays (Kronofogden's fees the agency paid) they deducted; the refunds; and what is held, payment by payment (a booked payment not
 settled yet, the surplus of a settled one, a payment nobody was found for), less what of it
 a refund pays back. A refund never pays back more than the payment holds."""
 
@@ -127,8 +127,9 @@ def _check():
     money_in = _sum(IncomingPayment.objects.filter(currency="SEK", amount_ore__gt=0))
     paid_out = _sum(Settlement.objects.all(), "payout_ore")
     fees = _sum(Settlement.objects.all(), "fees_ore")
+    outlays = _sum(Settlement.objects.all(), "outlays_charged_ore")
     refunds = _sum(Refund.objects.all())
-    assert money_in == paid_out + fees + refunds + _held()
+    assert money_in == paid_out + fees + outlays + refunds + _held()
 
 
 def _held() -> int:

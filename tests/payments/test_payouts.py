@@ -241,3 +241,45 @@ def test_pain001_pays_a_bank_account_as_its_bban():
 def test_pain001_refuses_a_bad_bank_account():
     with pytest.raises(PayoutFileError):
         pain([to_account(clearing="12")])
+
+
+# --- Outlays: Kronofogden's fees, repaid to the creditor ----------------------------------------
+
+CHARGES = [("fee:reminder_fee", 6000), ("fee:collection_fee", 18000),
+           ("fee:kfm_application_fee:1", 30000)]
+
+
+def test_costs_are_paid_oldest_first_so_the_outlay_is_repaid_last():
+    parts = payouts.outlay_parts(CHARGES, [("p1>costs", 10000), ("p2>costs", 20000),
+                                           ("p3>costs", 24000)])
+    assert parts == {"p2>costs": 6000, "p3>costs": 24000}
+
+
+@given(st.lists(st.tuples(st.sampled_from(["fee:reminder_fee", "fee:collection_fee",
+                                           "fee:kfm_application_fee:1",
+                                           "fee:kfm_enforcement_fee:1"]),
+                          st.integers(1, 100_000)), max_size=6),
+       st.lists(st.integers(1, 100_000), max_size=6))
+def test_outlay_parts_never_exceed_the_outlays_or_the_rows(charges, amounts):
+    total = sum(amount for _key, amount in charges)
+    paid, left = [], total
+    for n, amount in enumerate(amounts):  # payments never pay more costs than were charged
+        amount = min(amount, left)
+        if amount:
+            paid.append((f"p{n}>costs", amount))
+            left -= amount
+    parts = payouts.outlay_parts(charges, paid)
+    assert all(0 < parts[key] <= amount for key, amount in paid if key in parts)
+    outlays = sum(amount for key, amount in charges if payouts.is_outlay(key))
+    assert sum(parts.values()) <= outlays
+    if left == 0:  # every cost paid: every outlay repaid
+        assert sum(parts.values()) == outlays
+
+
+def test_a_repaid_outlay_goes_to_the_creditor_not_the_agency():
+    rows = payment_rows("payment:bgmax:1", costs=54000, interest=100, capital=1000)
+    settled = payouts.settle(rows, outlays={"payment:bgmax:1>costs": 30000})
+    (line,) = settled.lines
+    assert (line.fees_ore, line.outlays_ore, line.payout_ore) == (24000, 30000, 31100)
+    assert settled.outlays_ore == 30000 and settled.payout_ore == 31100
+    assert line.as_json()["outlays_ore"] == 30000

@@ -276,3 +276,29 @@ def test_another_case_s_payment_pages_are_not_there(visitor, claim, sim, alice_c
                  f"{other.pk}/swish/{mine.instruction_id}/status/"):
         assert visitor.get(f"/mitt-arende/arenden/{path}").status_code == 404
     assert PaymentRequest.objects.count() == 1
+
+
+def test_a_request_nobody_answered_is_read_and_ended_by_the_beat(visitor, claim, sim):
+    from datetime import timedelta
+
+    from payments import swish
+    from payments.services import payment_requests_expire
+
+    owed = outstanding(visitor, claim)
+    request = started(start(visitor, claim, amount_text=kronor(owed), phone=PHONE_SILENT),
+                      claim)
+    client = swish.SwishClient.from_settings()
+
+    def expire(after):
+        return payment_requests_expire(now=request.created_at + after, today=TODAY,
+                                       swish_client=client, card_client=None)
+
+    assert expire(timedelta(minutes=2)) == 0  # the payer still has time
+    assert status_of(visitor, claim, request) == "created"
+    assert expire(timedelta(minutes=10)) == 1  # Swish still says CREATED: given up
+    request.refresh_from_db()
+    assert request.status == "timeout" and not IncomingPayment.objects.exists()
+
+    # The payer pays late after all (the callback is the trigger, Swish's status the truth).
+    control(sim, f"pay/{request.instruction_id}", {"outcome": "paid"})
+    assert status_of(visitor, claim, request) == "paid" and bookings(claim) == 1

@@ -227,3 +227,68 @@ def test_another_case_s_payment_pages_are_not_there(visitor, claim, alice_co):
 
 def test_without_an_access_the_pages_are_not_there(client, claim, sim):
     assert client.get(f"/mitt-arende/arenden/{claim.pk}/trustly/").status_code == 404
+
+
+def expire(request, after):
+    """The beat's run ``after`` the request was made (Trustly has no status read)."""
+    from payments.services import payment_requests_expire
+
+    return payment_requests_expire(now=request.created_at + after, today=TODAY,
+                                   swish_client=None, card_client=None)
+
+
+def test_pending_is_told_honestly_and_waits_days_not_an_hour(visitor, claim, live_server,
+                                                             key_dir):
+    from datetime import timedelta
+
+    request, _pay_url = start(visitor, claim, kronor(outstanding(visitor, claim)))
+    url = f"{live_server.url}/betalning/trustly/notification/{request.instruction_id}/"
+    for _ in range(2):  # Trustly tells it again: the same
+        assert httpx.post(url, content=notification(key_dir, request, "pending"),
+                          timeout=30).status_code == 200
+    request.refresh_from_db()
+    assert (request.status, request.error_code, request.finished_at) == ("created", "PENDING",
+                                                                         None)
+    wait = f"/mitt-arende/arenden/{claim.pk}/trustly/{request.instruction_id}/"
+    page = visitor.get(wait).content.decode()
+    assert 'data-testid="trustly-bank-pending"' in page and 'data-pending="bank"' in page
+    assert "Din bank har inte bekräftat betalningen" in page  # Swedish first
+    assert "du behöver inte betala igen" in page and 'hx-trigger="every 30s"' in page
+
+    assert expire(request, timedelta(hours=2)) == 0  # the bank may take days
+    assert status_of(visitor, claim, request) == "created"
+    assert expire(request, timedelta(days=8)) == 1
+    request.refresh_from_db()
+    assert (request.status, request.error_code) == ("timeout", "PENDING")
+    page = visitor.get(wait).content.decode()
+    assert 'data-testid="trustly-bank-unconfirmed"' in page
+    assert "Din bank bekräftade inte betalningen" in page and "hx-get" not in page
+
+    # The bank pays after all: booked, whatever ekrav had given up.
+    assert httpx.post(url, content=notification(key_dir, request, "credit"),
+                      timeout=30).status_code == 200
+    assert status_of(visitor, claim, request) == "paid" and bookings(claim) == 1
+
+
+def test_an_abandoned_deposit_ends_an_hour_on_and_a_late_word_still_counts(visitor, claim, sim,
+                                                                           live_server, key_dir):
+    from datetime import timedelta
+
+    request, pay_url = start(visitor, claim, kronor(outstanding(visitor, claim)))
+    assert choose(pay_url, "abandon").status_code == 200  # Trustly's cancel is lost
+    assert expire(request, timedelta(minutes=50)) == 0
+    assert status_of(visitor, claim, request) == "created"
+    assert expire(request, timedelta(minutes=61)) == 1
+    assert status_of(visitor, claim, request) == "timeout"
+    wait = f"/mitt-arende/arenden/{claim.pk}/trustly/{request.instruction_id}/"
+    assert 'data-testid="trustly-not-paid"' in visitor.get(wait).content.decode()
+    assert expire(request, timedelta(days=30)) == 0  # ended once
+
+    # A pending that comes after ekrav gave up: Trustly's word beats the guess.
+    url = f"{live_server.url}/betalning/trustly/notification/{request.instruction_id}/"
+    assert httpx.post(url, content=notification(key_dir, request, "pending"),
+                      timeout=30).status_code == 200
+    request.refresh_from_db()
+    assert (request.status, request.error_code, request.finished_at) == ("created", "PENDING",
+                                                                         None)
+    assert not IncomingPayment.objects.exists() and bookings(claim) == 0

@@ -30,6 +30,8 @@ from django.utils import timezone
 from claims.models import Invoice
 from claims.registration import parse_registration
 from claims.selectors import claim_statement
+from claims.creditinfo import CreditInfoClient, client_from_settings
+from claims.decisions import solvency_checks_run
 from claims.services import claim_report_direct_payment, claim_withdraw, invoice_register
 from creditors.models import ApiKey, Creditor
 from creditors.onboarding import parse_onboarding
@@ -145,8 +147,9 @@ DEMO_CLAIMS = [
               registered_days_ago=8),
     DemoClaim("DEMO-1003", "erik", 100, 70, "12500.00", "Altanbygge", registered_days_ago=60),
     DemoClaim("DEMO-1004", "maria", 35, 5, "890.50", "Servicebesök", reminder_fee_agreed=False),
+    # Past its collection demand; the credit report says Johan cannot pay.
     DemoClaim("DEMO-1005", "johan", 200, 170, "23400.00", "Takomläggning, delfaktura 2",
-              registered_days_ago=25),
+              registered_days_ago=45),
     DemoClaim("DEMO-1006", "fatima", 50, 20, "3200.00", "Köksluckor",
               withdraw_reason="Kunden har reklamerat arbetet; vi löser det direkt med kunden.",
               registered_days_ago=15),
@@ -275,6 +278,20 @@ class Command(BaseCommand):
                 claim_withdraw(claim=cases[spec.invoice_number], reason=spec.withdraw_reason,
                                today=day, user=user)
         collection_day_run(until=today, client=kivra)
+        bureau = self._bureau()
+        if bureau is not None:  # the claims awaiting their decision show their checks
+            solvency_checks_run(today=today, client=bureau)
+
+    def _bureau(self) -> CreditInfoClient | None:
+        """The credit bureau client, reaching ekrav's simulator in-process as ``_kivra``."""
+        if not settings.CREDITINFO_BASE_URL:
+            return None
+        if not (settings.SIMULATORS_ENABLED and settings.CREDITINFO_BASE_URL.rstrip("/")
+                .endswith("/sim/kreditupplysning")):
+            return client_from_settings()
+        return CreditInfoClient(settings.CREDITINFO_BASE_URL, settings.CREDITINFO_USERNAME,
+                                settings.CREDITINFO_PASSWORD, settings.CREDITINFO_TIMEOUT,
+                                transport=httpx.WSGITransport(app=WSGIHandler()))
 
     def _kivra(self) -> KivraClient | None:
         """The Kivra client the demo's letters go through. ekrav's own simulator is not

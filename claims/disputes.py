@@ -1,0 +1,129 @@
+"""Writes of objections (bestridanden): registered from Mitt Ärende or by a handler (a letter,
+a call), answered by the creditor, resolved by a handler.
+
+Inkassolagen and good collection practice: a substantiated objection stops collection at
+once — no letter, no step (the claim is "disputed": the engine takes no step, the letters room
+holds its letters) — it is looked into, the creditor's position is asked for, the debtor is
+told; a disputed claim never goes to Kronofogden for a betalningsföreläggande but, if the
+creditor holds to it, to court. Inability to pay is no objection.
+
+An objection covers the whole claim here; a partial one is registered with its text and
+handled the same way (collection of the undisputed rest is the handler's to resume).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from claims.engine import next_action_on
+from claims.models import Claim, Dispute, Event, Status
+from claims.selectors import claim_policy, claim_snapshots
+from claims.services import ClaimError, _set_status, claim_withdraw
+
+TEXT_MAX = 2000
+# Objections are taken while the agency still collects: not once the claim is closed, and not
+# twice (a second one joins the open one's text, by a handler).
+OPEN = [s for s in Status.values if s not in (Status.PAID, Status.WITHDRAWN,
+                                               Status.WRITTEN_OFF, Status.DISPUTED)]
+
+
+def _text(value: str, field: str, required: bool = False) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise ClaimError({field: [_("Tell us why.")]}, code="required")
+    if len(value) > TEXT_MAX:
+        raise ClaimError({field: [_("At most %(n)d characters.") % {"n": TEXT_MAX}]},
+                         code="too_long")
+    return value
+
+
+@transaction.atomic
+def dispute_register(*, claim_id: int, channel: str, reason: str, text: str,
+                     received_on: date, user=None) -> Dispute:
+    """Register an objection: the claim is disputed from this moment, every step and letter
+    stops, and the creditor is asked for its position (the portal's objections list)."""
+    if reason not in Dispute.Reason.values:
+        raise ClaimError({"reason": [_("Choose a reason.")]}, code="reason")
+    if channel not in Dispute.Channel.values:
+        raise ClaimError({"channel": [_("Unknown channel.")]}, code="channel")
+    text = _text(text, "text", required=reason == Dispute.Reason.OTHER)
+    claim = Claim.objects.select_for_update(of=("self",)).get(pk=claim_id)
+    if claim.status not in OPEN:
+        raise ClaimError({"status": [_("This claim cannot be objected to now: it is %(status)s.")
+                                     % {"status": claim.get_status_display().lower()}]},
+                         code="not_open")
+    previous = claim.status
+    _set_status(claim, new=Status.DISPUTED, allowed_from=[previous])
+    Claim.objects.filter(pk=claim.pk).update(next_action_on=None)
+    try:
+        with transaction.atomic():
+            dispute = Dispute.objects.create(
+                claim=claim, received_on=received_on, channel=channel, reason=reason,
+                text=text, previous_status=previous, registered_by=user)
+    except IntegrityError:  # cannot happen under the claim's lock; never two open ones
+        raise ClaimError({"status": [_("An objection is already open.")]},
+                         code="open_dispute") from None
+    Event.objects.create(claim=claim, kind=Event.Kind.DISPUTE, occurred_on=received_on,
+                         actor=user, data={"state": "registered", "channel": channel,
+                                           "reason": reason, "text": text})
+    return dispute
+
+
+@transaction.atomic
+def dispute_answer(*, dispute_id: int, position: str, text: str, today: date,
+                   user) -> Dispute:
+    """The creditor's position on an open objection (it may change it until resolved)."""
+    if position not in Dispute.Position.values:
+        raise ClaimError({"position": [_("Choose your position.")]}, code="position")
+    text = _text(text, "position_text", required=position != Dispute.Position.WITHDRAW)
+    dispute = Dispute.objects.select_for_update().get(pk=dispute_id)
+    if not dispute.is_open:
+        raise ClaimError({"position": [_("The objection is resolved already.")]},
+                         code="resolved")
+    dispute.position, dispute.position_text = position, text
+    dispute.position_on, dispute.position_by = today, user
+    dispute.save(update_fields=["position", "position_text", "position_on", "position_by"])
+    Event.objects.create(claim_id=dispute.claim_id, kind=Event.Kind.DISPUTE, occurred_on=today,
+                         actor=user, data={"state": "answered", "position": position,
+                                           "text": text})
+    return dispute
+
+
+@transaction.atomic
+def dispute_resolve(*, dispute_id: int, resolution: str, reason: str, today: date,
+                    user) -> Dispute:
+    """A handler resolves the objection: the claim is withdrawn; or collection continues
+    from where it stopped; or it goes to court (it stays disputed, never to Kronofogden)."""
+    if resolution not in Dispute.Resolution.values:
+        raise ClaimError({"resolution": [_("Choose a resolution.")]}, code="resolution")
+    reason = _text(reason, "resolution_reason", required=True)
+    dispute = Dispute.objects.select_for_update().select_related("claim").get(pk=dispute_id)
+    if not dispute.is_open:
+        raise ClaimError({"resolution": [_("The objection is resolved already.")]},
+                         code="resolved")
+    claim = Claim.objects.select_for_update(of=("self",)).select_related(
+        "creditor__policy", "debtor").get(pk=dispute.claim_id)
+    dispute.resolution, dispute.resolution_reason = resolution, reason
+    dispute.resolved_on, dispute.resolved_by = today, user
+    dispute.save(update_fields=["resolution", "resolution_reason", "resolved_on",
+                                "resolved_by"])
+    Event.objects.create(claim=claim, kind=Event.Kind.DISPUTE, occurred_on=today, actor=user,
+                         data={"state": "resolved", "resolution": resolution,
+                               "text": reason})
+    if resolution == Dispute.Resolution.WITHDRAWN:
+        claim_withdraw(claim=claim, reason=reason, today=today, user=user)
+    elif resolution == Dispute.Resolution.CONTINUED:
+        _resume(claim, dispute.previous_status, today)
+    return dispute
+
+
+def _resume(claim: Claim, status: str, today: date) -> None:
+    """Back to where collection stopped; the engine dates the next step from there (a
+    deadline that ran out while disputed is due at once, on the next bank day's tick)."""
+    _set_status(claim, new=status, allowed_from=[Status.DISPUTED])
+    snapshot = claim_snapshots([claim], as_of=today)[claim.pk]
+    Claim.objects.filter(pk=claim.pk).update(
+        next_action_on=next_action_on(snapshot, claim_policy(claim)))
