@@ -23,6 +23,7 @@ from claims.models import (
     SolvencyCheck,
     StatutoryFee,
     Step,
+    SurveillancePolicy,
 )
 from ekrav.admin import errors_to_form
 from ekrav.money import format_sek
@@ -458,3 +459,10 @@ class DisputeAdmin(admin.ModelAdmin):
         return render(request, "admin/claims/dispute_form.html", {
             **self.admin_site.each_context(request), "form": form, "dispute": dispute,
             "opts": self.model._meta, "title": _("Resolve the objection")})
+
+
+@admin.register(SurveillancePolicy)
+class SurveillancePolicyAdmin(admin.ModelAdmin):
+    """Efterbevakning as a dated policy: a change is a new row from its day."""
+
+    list_display = ["valid_from", "letter_every_months", "recheck_every_months", "note"]

@@ -71,7 +71,10 @@ def claim_decide(*, claim_id: int, choice: str, today: date, user=None, by_polic
             code="choice_not_allowed")
     reason = " ".join((reason or "").split())[:300]
     decision = Decision.objects.create(
-        claim=claim, step=claim.steps.filter(kind=Step.Kind.DECISION).first(), choice=choice,
+        # The decision step it answers, if unanswered: a claim back from surveillance is
+        # decided again without a new step.
+        claim=claim, step=claim.steps.filter(kind=Step.Kind.DECISION,
+                                             decision__isnull=True).first(), choice=choice,
         solvency_check=check, by_policy=by_policy, decided_by=user, decided_on=today,
         reason=reason)
     Event.objects.create(claim=claim, kind=Event.Kind.DECISION, occurred_on=today, actor=user,

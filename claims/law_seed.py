@@ -55,3 +55,16 @@ def seed_law_tables(StatutoryFee, ReferenceRate) -> None:  # noqa: N803 - model 
             valid_from=valid_from,
             defaults={"rate": Decimal(rate),
                       "note": "DOMAIN.md" + (" (verify against SECBREFEFF)" if verify else "")})
+
+
+# Efterbevakning: DOMAIN.md says "a new letter about every three months, periodic re-check of
+# solvency"; how often the re-check comes is ekrav's choice, marked so, for staff to change.
+SURVEILLANCE_FROM = date(2013, 3, 16)
+
+
+def seed_surveillance_policy(SurveillancePolicy) -> None:  # noqa: N803 - a model class
+    SurveillancePolicy.objects.get_or_create(
+        valid_from=SURVEILLANCE_FROM,
+        defaults={"letter_every_months": 3, "recheck_every_months": 6,
+                  "note": "DOMAIN.md: a letter about every three months; the check every six "
+                          "months is ekrav's choice"})

@@ -150,6 +150,7 @@ class Event(models.Model):
         STEP_REMINDER = "step_reminder", _("Reminder (PÅM)")
         STEP_DEMAND = "step_demand", _("Collection demand (IK)")
         STEP_DECISION = "step_decision", _("Awaiting the creditor's decision")
+        STEP_SURVEILLANCE = "step_surveillance", _("Surveillance letter (Bev)")
         SOLVENCY_CHECK = "solvency_check", _("Solvency check")
         DECISION = "decision", _("Decision after the collection demand")
         KRONOFOGDEN = "kronofogden", _("Kronofogden")
@@ -334,19 +335,22 @@ class StatutoryFee(models.Model):
 
 
 class Step(models.Model):
-    """A collection step taken on a claim (PÅM, IK, decision): at most one of each per claim.
+    """A collection step taken on a claim (PÅM, IK, decision, and each efterbevakning letter).
 
-    The unique (claim, kind) is the exactly-once key: a tick run twice cannot take a step twice.
-    The letters app picks steps up to render and deliver their letters.
+    The unique (claim, kind, sequence) is the exactly-once key: a tick run twice cannot take a
+    step twice. PÅM, IK and the decision are taken once (sequence 1); efterbevakning's letters
+    are numbered. The letters app picks steps up to render and deliver their letters.
     """
 
     class Kind(models.TextChoices):
         REMINDER = "reminder", _("Reminder (PÅM)")
         DEMAND = "demand", _("Collection demand (IK)")
         DECISION = "decision", _("Decision")
+        SURVEILLANCE = "surveillance", _("Surveillance letter (Bev)")
 
     claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="steps")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    sequence = models.PositiveSmallIntegerField(default=1, db_default=1)
     taken_on = models.DateField(_("taken on"))
     deadline = models.DateField(_("payment deadline"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -356,7 +360,8 @@ class Step(models.Model):
         verbose_name_plural = _("steps")
         ordering = ["taken_on", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["claim", "kind"], name="step_once_per_claim"),
+            models.UniqueConstraint(fields=["claim", "kind", "sequence"],
+                                    name="step_once_per_claim"),
         ]
 
     def __str__(self):
@@ -601,3 +606,28 @@ class Dispute(models.Model):
     @property
     def is_open(self) -> bool:
         return self.resolved_on is None
+
+
+class SurveillancePolicy(models.Model):
+    """Efterbevakning, as a dated policy: how often a claim under long-term surveillance gets
+    a letter (DOMAIN.md: about every three months) and a new solvency check (ekrav's choice,
+    editable by staff). The row in force on a day is the latest not after it."""
+
+    valid_from = models.DateField(_("valid from"), unique=True)
+    letter_every_months = models.PositiveSmallIntegerField(_("a letter every (months)"))
+    recheck_every_months = models.PositiveSmallIntegerField(
+        _("a new solvency check every (months)"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("surveillance policy")
+        verbose_name_plural = _("surveillance policies")
+        ordering = ["-valid_from"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(letter_every_months__gte=1,
+                                                      recheck_every_months__gte=1),
+                                   name="surveillance_policy_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.valid_from}: {self.letter_every_months}/{self.recheck_every_months}"

@@ -53,3 +53,14 @@ def kfm_applications_prepare_task() -> None:
     from claims.enforcement import kfm_applications_prepare
 
     kfm_applications_prepare(today=timezone.localdate())
+
+
+@shared_task(acks_late=True)
+def surveillance_checks_task() -> None:
+    """Efterbevakning's periodic solvency checks (the letters go with the daily run)."""
+    from claims.creditinfo import client_from_settings
+    from claims.surveillance import surveillance_checks_run
+
+    client = client_from_settings()
+    if client is not None:
+        surveillance_checks_run(today=timezone.localdate(), client=client)

@@ -50,6 +50,9 @@ def event_text(event) -> str:
         if fees:
             text += " " + _("Fee charged to the debtor: %(fees)s.") % {"fees": ", ".join(fees)}
         return text
+    if kind == "step_surveillance":
+        return _("Surveillance letter (efterbevakning) to the debtor, to pay by %(deadline)s.") % {
+            "deadline": data.get("deadline") or ""}
     if kind == "step_decision":
         return _("The collection demand's deadline has passed without full payment: the "
                  "creditor decides how to go on.")
@@ -99,7 +102,10 @@ def _decision_text(data) -> str:
     text = {"kronofogden": _("Decided: apply to Kronofogden for an order to pay "
                              "(betalningsföreläggande)."),
             "surveillance": _("Decided: long-term surveillance (efterbevakning)."),
-            "withdraw": _("Decided: the claim is withdrawn.")}.get(choice, choice or "")
+            "withdraw": _("Decided: the claim is withdrawn."),
+            "back_from_surveillance": _("The debtor can pay again (new solvency check): the "
+                                        "claim waits for a new decision, Kronofogden or "
+                                        "continued surveillance.")}.get(choice, choice or "")
     if data.get("by_policy"):
         text += " " + _("By the creditor's collection policy.")
     if data.get("reason"):

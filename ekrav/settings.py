@@ -197,6 +197,9 @@ CELERY_BEAT_SCHEDULE = {
     # creditors' policies deciding where they can (claims.decisions), every half hour.
     "solvency-checks": {"task": "claims.tasks.solvency_checks_task",
                         "schedule": crontab(minute="5,35")},
+    # Efterbevakning's periodic solvency checks (claims.surveillance), after the morning run.
+    "surveillance-checks": {"task": "claims.tasks.surveillance_checks_task",
+                            "schedule": crontab(hour=7, minute=15)},
     # Kronofogden applications a lost task left unmade (claims.enforcement).
     "kfm-applications": {"task": "claims.tasks.kfm_applications_prepare_task",
                          "schedule": crontab(minute=50)},

@@ -18,7 +18,7 @@ from datetime import timedelta
 from ekrav.calendar import is_bank_day
 from ekrav.identifiers import luhn_valid, ocr_valid
 from ekrav.money import format_sek
-from letters.content import DEMAND, FEE_NAMES, LetterContent
+from letters.content import FEE_NAMES, LetterContent
 
 # Inkassolagen: a demand gives at least 8 days to pay or object.
 MIN_DEMAND_DAYS = 8
@@ -70,7 +70,7 @@ def _date_problems(c: LetterContent) -> list[str]:
         problems.append("Brev skickas bara på bankdagar.")
     if not is_bank_day(c.deadline):
         problems.append("Sista betalningsdag är inte en bankdag.")
-    shortest = timedelta(days=MIN_DEMAND_DAYS if c.kind == DEMAND else 1)
+    shortest = timedelta(days=MIN_DEMAND_DAYS if c.is_demand else 1)
     if c.deadline < c.letter_date + shortest:
         problems.append(f"Betalningsfristen är kortare än {shortest.days} dagar.")
     return problems

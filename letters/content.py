@@ -12,14 +12,18 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from decimal import Decimal
 
-REMINDER, DEMAND = "reminder", "demand"
-TITLES = {REMINDER: "Påminnelse", DEMAND: "Inkassokrav"}
+REMINDER, DEMAND, SURVEILLANCE = "reminder", "demand", "surveillance"
+# An efterbevakning letter is a new written demand on the same claim (it interrupts the
+# statute of limitations): it says what a demand says, without a new fee.
+TITLES = {REMINDER: "Påminnelse", DEMAND: "Inkassokrav", SURVEILLANCE: "Betalningskrav"}
 
 # The names a debtor reads for each fee (the ledger key's kind, claims.fees.FeeKind).
 FEE_NAMES = {
     "reminder_fee": "Påminnelseavgift",
     "collection_fee": "Inkassoavgift",
     "late_payment_compensation": "Förseningsersättning",
+    "kfm_application_fee": "Kronofogdens ansökningsavgift",
+    "kfm_enforcement_fee": "Kronofogdens grundavgift för verkställighet",
 }
 
 
@@ -94,7 +98,7 @@ class Payment:
 
 @dataclass(frozen=True)
 class LetterContent:
-    kind: str  # REMINDER or DEMAND
+    kind: str  # REMINDER, DEMAND or SURVEILLANCE
     letter_date: date
     case_number: str
     creditor: Party
@@ -121,7 +125,12 @@ class LetterContent:
 
     @property
     def is_demand(self) -> bool:
-        return self.kind == DEMAND
+        """A demand's text and rules: the inkassokrav and each efterbevakning letter."""
+        return self.kind in (DEMAND, SURVEILLANCE)
+
+    @property
+    def is_surveillance(self) -> bool:
+        return self.kind == SURVEILLANCE
 
     @property
     def interest_accrued_ore(self) -> int:

@@ -46,6 +46,7 @@ class Letter(models.Model):
     class Kind(models.TextChoices):
         REMINDER = "reminder", _("Reminder (PÅM)")
         DEMAND = "demand", _("Collection demand (IK)")
+        SURVEILLANCE = "surveillance", _("Surveillance letter (Bev)")
 
     class State(models.TextChoices):
         READY = "ready", _("Rendered, to be delivered")
@@ -63,7 +64,7 @@ class Letter(models.Model):
                               verbose_name=_("claim"))
     step = models.OneToOneField(Step, on_delete=models.PROTECT, related_name="letter",
                                 verbose_name=_("step"))
-    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
     state = models.CharField(_("state"), max_length=10, choices=State.choices)
     letter_date = models.DateField(_("letter date"))
     deadline = models.DateField(_("payment deadline"), null=True, blank=True)

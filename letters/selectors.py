@@ -33,7 +33,8 @@ def letter_content(step: Step) -> LetterContent:
         raise NoContent(problem)
     invoices = {inv.pk: inv for inv in claim.invoices.all()}
     owed = {inv.invoice_id: inv.capital_ore for inv in statement.invoices}
-    fees = [(e.key.removeprefix(FEE_PREFIX), e.amount_ore, e.legal_basis)
+    # "fee:kfm_application_fee:1" reads as Kronofogden's application fee (one per application).
+    fees = [(e.key.removeprefix(FEE_PREFIX).split(":")[0], e.amount_ore, e.legal_basis)
             for e in claim.ledger.filter(kind=LedgerEntry.Kind.FEE, booked_on__lte=step.taken_on)
             .order_by("booked_on", "id")]
     total = statement.capital_ore + statement.interest_owed_ore + statement.costs_owed_ore

@@ -31,6 +31,7 @@ from pypdf import PdfReader, PdfWriter
 
 from claims.collection import collect_until, days_to_run
 from claims.models import Step
+from claims.surveillance import surveillance_letters_take
 from ekrav.calendar import is_bank_day
 from letters import kivra
 from letters.compliance import MIN_DEMAND_DAYS, content_problems, text_problems
@@ -40,9 +41,10 @@ from letters.render import render_document, render_letter
 from letters.selectors import NoContent, letter_content
 
 log = logging.getLogger(__name__)
-LETTER_STEPS = (Step.Kind.REMINDER, Step.Kind.DEMAND)
+LETTER_STEPS = (Step.Kind.REMINDER, Step.Kind.DEMAND, Step.Kind.SURVEILLANCE)
 # A claim's later step makes its earlier letter moot (e.g. after downtime both are due).
-LATER = {Step.Kind.REMINDER: (Step.Kind.DEMAND, Step.Kind.DECISION), Step.Kind.DEMAND: ()}
+LATER = {Step.Kind.REMINDER: (Step.Kind.DEMAND, Step.Kind.DECISION), Step.Kind.DEMAND: (),
+         Step.Kind.SURVEILLANCE: ()}
 
 
 def letters_prepare(*, today: date) -> int:
@@ -354,9 +356,11 @@ def collection_day_run(*, until: date, client: kivra.KivraClient | None = None) 
         if not results:
             continue  # that day had already run (another worker, or twice)
         result = results[-1]
+        surveillance = surveillance_letters_take(today=day)
         dispatched = letters_dispatch(today=day, client=client)
         batch = print_batch_close(day=day)
-        days.append({"day": day.isoformat(), "steps": result.steps_taken, **dispatched,
+        days.append({"day": day.isoformat(), "steps": result.steps_taken + surveillance,
+                     **dispatched,
                      "printed": batch.letter_count if batch else 0})
     return days
 

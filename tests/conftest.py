@@ -90,11 +90,12 @@ def law_tables(request):
     transactional = (marker is not None and marker.kwargs.get("transaction")) or \
         {"transactional_db", "live_server"} & set(request.fixturenames)
     request.getfixturevalue("transactional_db" if transactional else "db")
-    from claims.law_seed import seed_law_tables
-    from claims.models import ReferenceRate, StatutoryFee
+    from claims.law_seed import seed_law_tables, seed_surveillance_policy
+    from claims.models import ReferenceRate, StatutoryFee, SurveillancePolicy
 
     if not StatutoryFee.objects.exists():
         seed_law_tables(StatutoryFee, ReferenceRate)
+        seed_surveillance_policy(SurveillancePolicy)
 
 
 @pytest.fixture(autouse=True)
