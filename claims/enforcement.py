@@ -190,8 +190,14 @@ def kfm_application_retry(*, application_id: int, today: date) -> KronofogdenApp
 def kfm_applications_prepare(*, today: date) -> int:
     """Prepare the applications of claims at Kronofogden whose latest decision has none (a
     task lost on the way); returns how many were made."""
+    from django.db.models import OuterRef, Subquery
+
+    latest = (Decision.objects.filter(claim=OuterRef("pk"), choice=Decision.Choice.KRONOFOGDEN)
+              .order_by("-decided_on", "-id").values("pk")[:1])
     waiting = (Claim.objects.filter(status=Status.AT_KRONOFOGDEN)
-               .exclude(decisions__kronofogden_application__isnull=False)
+               .annotate(decision_id=Subquery(latest))
+               .exclude(decision_id__in=KronofogdenApplication.objects.filter(
+                   decision__isnull=False).values("decision_id"))
                .values_list("pk", flat=True))
     made = 0
     for claim_id in waiting:

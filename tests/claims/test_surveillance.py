@@ -122,3 +122,19 @@ def test_solvent_again_goes_back_to_kronofogden_by_the_policy(transactional_db, 
     assert Claim.objects.get(pk=claim.pk).status == Status.AT_KRONOFOGDEN
     again = Decision.objects.filter(claim=claim).order_by("-id").first()
     assert (again.choice, again.by_policy, again.step) == ("kronofogden", True, None)
+
+
+@pytest.mark.django_db
+def test_back_at_kronofogden_the_claim_gets_a_second_application(watched):
+    from claims.enforcement import kfm_application_prepare, kfm_applications_prepare
+    from claims.models import KronofogdenApplication
+
+    Claim.objects.filter(pk=watched.pk).update(status=Status.AWAITING_DECISION)
+    claim_decide(claim_id=watched.pk, choice="kronofogden", today=date(2026, 6, 1))
+    first = kfm_application_prepare(claim_id=watched.pk, today=date(2026, 6, 1))
+    Claim.objects.filter(pk=watched.pk).update(status=Status.AWAITING_DECISION)
+    claim_decide(claim_id=watched.pk, choice="kronofogden", today=date(2027, 6, 1))
+    assert kfm_applications_prepare(today=date(2027, 6, 1)) == 1  # the lost task's work
+    second = KronofogdenApplication.objects.exclude(pk=first.pk).get()
+    assert (second.sequence, second.reference) == (2, f"{watched.case_number}-2")
+    assert kfm_applications_prepare(today=date(2027, 6, 1)) == 0
