@@ -19,13 +19,14 @@ from claims.models import (
     Invoice,
     KronofogdenApplication,
     LedgerEntry,
+    PaymentPlan,
     ReferenceRate,
     SolvencyCheck,
     StatutoryFee,
     Step,
     SurveillancePolicy,
 )
-from ekrav.admin import errors_to_form
+from ekrav.admin import ServiceWrittenAdmin, errors_to_form
 from ekrav.money import format_sek
 
 
@@ -223,7 +224,7 @@ class KfmPaymentForm(forms.Form):
 
 
 @admin.register(KronofogdenApplication)
-class KronofogdenApplicationAdmin(admin.ModelAdmin):
+class KronofogdenApplicationAdmin(ServiceWrittenAdmin):
     """Applications for betalningsföreläggande: a handler downloads the file, sends it through
     Kronofogden's file service, and marks it sent (the fee is booked then); a held one shows
     its problems and is made again once they are put right."""
@@ -237,11 +238,6 @@ class KronofogdenApplicationAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in KronofogdenApplication._meta.fields if f.name != "xml"]
     actions = ["mark_sent", "make_again"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("Total"))
     def total(self, obj):
@@ -466,3 +462,46 @@ class SurveillancePolicyAdmin(admin.ModelAdmin):
     """Efterbevakning as a dated policy: a change is a new row from its day."""
 
     list_display = ["valid_from", "letter_every_months", "recheck_every_months", "note"]
+
+
+@admin.register(PaymentPlan)
+class PaymentPlanAdmin(ServiceWrittenAdmin):
+    """Instalment plans: a handler agrees to (or declines) a plan beyond the creditor's limits
+    when the creditor asks them to; running plans are checked by the daily run."""
+
+    list_display = ["claim", "status", "months", "total", "first_due", "requested_on",
+                    "decided_on", "by_policy", "note"]
+    list_filter = ["status", "by_policy", "requested_on"]
+    search_fields = ["claim__case_number", "claim__debtor__name"]
+    list_select_related = ["claim"]
+    readonly_fields = [f.name for f in PaymentPlan._meta.fields]
+    actions = ["agree", "decline"]
+
+
+    @admin.display(description=_("Total"))
+    def total(self, obj):
+        return format_sek(obj.total_ore)
+
+    def _decide(self, request, queryset, approve: bool):
+        from claims.payment_plans import plan_decide
+        from claims.services import ClaimError
+
+        done = 0
+        for pk in queryset.filter(status="requested").values_list("pk", flat=True):
+            try:
+                plan_decide(plan_id=pk, approve=approve, today=timezone.localdate(),
+                            user=request.user)
+            except ClaimError as exc:
+                self.message_user(request, " ".join(m for ms in exc.errors.values()
+                                                    for m in ms), messages.WARNING)
+                continue
+            done += 1
+        self.message_user(request, _("%(n)d plans decided.") % {"n": done})
+
+    @admin.action(description=_("Agree to the plan"))
+    def agree(self, request, queryset):
+        self._decide(request, queryset, approve=True)
+
+    @admin.action(description=_("Decline the plan"))
+    def decline(self, request, queryset):
+        self._decide(request, queryset, approve=False)

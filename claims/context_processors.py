@@ -4,8 +4,8 @@ from claims.models import Claim, Status
 
 
 def decisions_waiting(request):
-    """How many of the active creditor's claims wait for their decision, and how many
-    objections for their position, for the main menu: one query, run only when a page's
+    """How many of the active creditor's claims wait for their decision (instalment plans
+    beyond their limits too), and how many objections for their position, for the main menu: one query, run only when a page's
     menu shows them (callables, resolved by the template), at most once per page."""
     membership = getattr(request, "membership", None)
     if not membership or not request.user.is_authenticated:
@@ -19,8 +19,9 @@ def decisions_waiting(request):
                                 filter=Q(status=Status.AWAITING_DECISION)),
                 disputes=Count("disputes", distinct=True,
                                filter=Q(disputes__resolved_on__isnull=True,
-                                        disputes__position=""))))
-        return counted[name]
+                                        disputes__position="")),
+                plans=Count("plans", distinct=True, filter=Q(plans__status="requested"))))
+        return counted[name] + (counted["plans"] if name == "decisions" else 0)
 
     return {"decisions_waiting": lambda: count("decisions"),
             "disputes_waiting": lambda: count("disputes")}

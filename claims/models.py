@@ -155,6 +155,7 @@ class Event(models.Model):
         DECISION = "decision", _("Decision after the collection demand")
         KRONOFOGDEN = "kronofogden", _("Kronofogden")
         DISPUTE = "dispute", _("Objection (bestridande)")
+        PLAN = "plan", _("Instalment plan (Amplan)")
         NOTE = "note", pgettext_lazy("timeline entry", "Note")
 
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="events")
@@ -347,6 +348,7 @@ class Step(models.Model):
         DEMAND = "demand", _("Collection demand (IK)")
         DECISION = "decision", _("Decision")
         SURVEILLANCE = "surveillance", _("Surveillance letter (Bev)")
+        PLAN = "plan", _("Instalment plan (Amplan)")
 
     claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="steps")
     kind = models.CharField(max_length=12, choices=Kind.choices)
@@ -631,3 +633,52 @@ class SurveillancePolicy(models.Model):
 
     def __str__(self):
         return f"{self.valid_from}: {self.letter_every_months}/{self.recheck_every_months}"
+
+
+class PaymentPlan(models.Model):
+    """An instalment plan (amorteringsplan) with the debtor: collection pauses while it is
+    kept, a missed instalment (after the grace days) breaks it and collection goes on.
+
+    The plan is a written plan sent as a letter (its step): only then is the statutory fee
+    charged (lag 1981:739). At most one plan per claim is requested or running."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Requested: for the creditor to decide")
+        ACTIVE = "active", _("Running")
+        REJECTED = "rejected", _("Rejected")
+        BROKEN = "broken", _("Broken: an instalment was missed")
+        COMPLETED = "completed", _("Completed")
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="plans")
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices)
+    months = models.PositiveSmallIntegerField(_("months"))
+    first_due = models.DateField(_("first instalment due"))
+    # [{"n", "due_on", "amount_ore"}]: the schedule as agreed (claims.plans).
+    instalments = models.JSONField(_("instalments"), default=list)
+    total_ore = models.BigIntegerField(_("total (öre)"))
+    fee_ore = models.BigIntegerField(_("plan fee (öre)"), default=0)
+    previous_status = models.CharField(max_length=20, blank=True)  # the claim's, to go back to
+    requested_on = models.DateField(_("requested on"))
+    decided_on = models.DateField(_("decided on"), null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+",
+                                   verbose_name=_("decided by"))
+    by_policy = models.BooleanField(_("within the creditor's limits"), default=False)
+    ended_on = models.DateField(_("ended on"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("instalment plan")
+        verbose_name_plural = _("instalment plans")
+        ordering = ["-requested_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["claim"],
+                                    condition=models.Q(status__in=["requested", "active"]),
+                                    name="plan_one_open_per_claim"),
+            models.CheckConstraint(condition=models.Q(months__gte=1, total_ore__gt=0),
+                                   name="plan_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.claim} {self.months} × {self.status}"

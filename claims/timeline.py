@@ -64,6 +64,8 @@ def event_text(event) -> str:
         return _kronofogden_text(data)
     if kind == "dispute":
         return _dispute_text(data)
+    if kind == "plan":
+        return _plan_text(data)
     if kind == "note" and data.get("from") == "debtor":
         return _debtor_note_text(data)
     return data.get("text", "")
@@ -162,3 +164,26 @@ def _dispute_text(data) -> str:
         text = _("The objection is resolved: %(resolution)s.") % {
             "resolution": str(resolution).lower()}
     return f"{text} {words}".strip()
+
+
+def _plan_text(data) -> str:
+    state = data.get("state")
+    if state == "requested":
+        return _("The debtor asked for an instalment plan over %(months)s months (%(total)s).") % {
+            "months": data.get("months"), "total": format_sek(data.get("total_ore", 0))}
+    if state == "active":
+        text = _("Instalment plan agreed: %(months)s monthly instalments of %(total)s in all, "
+                 "the first due %(date)s. Collection pauses while it is kept.") % {
+            "months": data.get("months"), "total": format_sek(data.get("total_ore", 0)),
+            "date": data.get("first_due", "")}
+        if data.get("by_policy"):
+            text += " " + _("Within the creditor's limits.")
+        return text
+    if state == "rejected":
+        return _("The instalment plan was not agreed: collection goes on.")
+    if state == "broken":
+        missed = data.get("missed") or {}
+        return _("The instalment plan is broken: instalment %(n)s, due %(date)s, was not paid. "
+                 "Collection goes on.") % {"n": missed.get("n", ""),
+                                           "date": missed.get("due_on", "")}
+    return _("The instalment plan is completed.")

@@ -27,6 +27,8 @@ urlpatterns += [
 urlpatterns += [
     path("beslut/", views_decisions.decisions, name="decisions"),
     path("beslut/<int:claim_id>/", views_decisions.decision_make, name="decide"),
+    path("beslut/avbetalningsplan/<int:plan_id>/", views_decisions.plan_answer,
+         name="plan_answer"),
     path("bestridanden/", views_decisions.disputes, name="disputes"),
     path("bestridanden/<int:dispute_id>/", views_decisions.dispute_position,
          name="dispute_position"),

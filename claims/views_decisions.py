@@ -11,7 +11,8 @@ from django.views.decorators.http import require_POST
 from claims import decision as rules
 from claims.decisions import claim_decide
 from claims.disputes import dispute_answer
-from claims.models import Claim, Decision, Dispute, Outcome, Status
+from claims.models import Claim, Decision, Dispute, Outcome, PaymentPlan, Status
+from claims.payment_plans import plan_decide
 from claims.selectors import balances_for, decision_inbox, decision_tracks, kronofogden_fee_on
 from claims.services import ClaimError
 from creditors.decorators import creditor_required
@@ -36,7 +37,11 @@ def decisions(request):
                                      if e.track.paid_share is not None else None)}
                         for e in rules.expectations(outcome=outcome, kronofogden_fee_ore=fee,
                                                     tracks=tracks)]})
-    return render(request, "claims/decisions.html", {"rows": rows, "fee_ore": fee})
+    plans = (PaymentPlan.objects.filter(claim__in=Claim.objects.for_creditor(request.creditor),
+                                        status=PaymentPlan.Status.REQUESTED)
+             .select_related("claim__debtor").order_by("requested_on", "pk"))
+    return render(request, "claims/decisions.html", {"rows": rows, "fee_ore": fee,
+                                                     "plans": plans})
 
 
 @creditor_required
@@ -87,3 +92,23 @@ def dispute_position(request, dispute_id):
     else:
         messages.success(request, _("Thank you: our case handler takes it from here."))
     return redirect("claims:disputes")
+
+
+
+@creditor_required
+@require_POST
+def plan_answer(request, plan_id):
+    """The creditor agrees to a debtor's instalment plan beyond its limits, or not."""
+    plan = get_object_or_404(
+        PaymentPlan.objects.filter(claim__in=Claim.objects.for_creditor(request.creditor)),
+        pk=plan_id)
+    approve = request.POST.get("approve") == "yes"
+    try:
+        plan_decide(plan_id=plan.pk, approve=approve, today=timezone.localdate(),
+                    user=request.user)
+    except ClaimError as exc:
+        messages.error(request, " ".join(m for ms in exc.errors.values() for m in ms))
+    else:
+        messages.success(request, _("The plan is agreed: the debtor gets it as a letter.")
+                         if approve else _("The plan is declined: collection goes on."))
+    return redirect("claims:decisions")

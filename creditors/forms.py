@@ -79,6 +79,12 @@ class PolicyForm(forms.Form):
                     "Anything else waits for you under Decisions."))
     kronofogden_min_capital = forms.CharField(
         label=_("Apply to Kronofogden from this capital (kr)"), max_length=20)
+    plan_max_months = forms.IntegerField(
+        label=_("Instalment plans the debtor may set up alone: at most (months)"),
+        min_value=0, max_value=36,
+        help_text=_("0: every plan waits for you under Decisions."))
+    plan_min_instalment = forms.CharField(
+        label=_("… and at least (kr a month)"), max_length=20)
 
     @classmethod
     def of(cls, policy, data=None):
@@ -89,10 +95,19 @@ class PolicyForm(forms.Form):
             "interest_enabled": policy.interest_enabled,
             "decide_automatically": policy.decide_automatically,
             "kronofogden_min_capital": format_amount(policy.kronofogden_min_capital_ore)
+            .removesuffix("\xa0kr"),
+            "plan_max_months": policy.plan_max_months,
+            "plan_min_instalment": format_amount(policy.plan_min_instalment_ore)
             .removesuffix("\xa0kr")})
 
     def clean_kronofogden_min_capital(self):
+        return self._kronor("kronofogden_min_capital")
+
+    def clean_plan_min_instalment(self):
+        return self._kronor("plan_min_instalment")
+
+    def _kronor(self, field):
         try:
-            return parse_sek(self.cleaned_data["kronofogden_min_capital"], allow_zero=True)
+            return parse_sek(self.cleaned_data[field], allow_zero=True)
         except MoneyError as exc:
             raise forms.ValidationError(str(exc)) from None

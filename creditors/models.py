@@ -162,6 +162,11 @@ class CollectionPolicy(models.Model):
         _("apply to Kronofogden from this capital (öre)"), default=100000,
         help_text=_("When the debtor is solvent. Below it, and when the debtor cannot pay, the "
                     "claim goes to long-term surveillance."))
+    # Amorteringsplan: what a debtor may set up in Mitt Ärende without asking the creditor.
+    plan_max_months = models.PositiveSmallIntegerField(
+        _("instalment plans: at most (months)"), default=6)
+    plan_min_instalment_ore = models.BigIntegerField(
+        _("instalment plans: at least (öre a month)"), default=20000)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -174,6 +179,9 @@ class CollectionPolicy(models.Model):
                                    name="policy_reminder_deadline_positive"),
             models.CheckConstraint(condition=models.Q(kronofogden_min_capital_ore__gte=0),
                                    name="policy_kronofogden_min_not_negative"),
+            models.CheckConstraint(condition=models.Q(plan_max_months__lte=36,
+                                                      plan_min_instalment_ore__gte=0),
+                                   name="policy_plan_limits"),
         ]
 
     def __str__(self):

@@ -142,7 +142,8 @@ def creditor_label(creditor) -> str:
 
 
 POLICY_FIELDS = ("reminder_deadline_days", "demand_deadline_days", "grace_days",
-                 "charge_reminder_fee", "interest_enabled", "decide_automatically")
+                 "charge_reminder_fee", "interest_enabled", "decide_automatically",
+                 "plan_max_months")
 
 
 @transaction.atomic
@@ -155,4 +156,5 @@ def policy_update(*, creditor, cleaned: dict, by) -> None:
     for field in POLICY_FIELDS:
         setattr(policy, field, cleaned[field])
     policy.kronofogden_min_capital_ore = cleaned["kronofogden_min_capital"]
+    policy.plan_min_instalment_ore = cleaned["plan_min_instalment"]
     policy.save()

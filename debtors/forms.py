@@ -70,3 +70,12 @@ class DisputeForm(forms.Form):
         label=_("Tell us what happened"), max_length=2000, required=False,
         help_text=_("Dates, what was agreed, and what you have already told the company."),
         widget=forms.Textarea(attrs={"rows": 5, "maxlength": 2000}))
+
+
+class PlanForm(forms.Form):
+    """Ansök om avbetalningsplan."""
+
+    months = forms.TypedChoiceField(label=_("Over how many months?"), coerce=int,
+                                    choices=[(n, n) for n in range(1, 37)])
+    first_due = forms.DateField(label=_("First instalment on"),
+                                widget=forms.DateInput(attrs={"type": "date"}))

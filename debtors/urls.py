@@ -16,6 +16,7 @@ urlpatterns = [
     path("arenden/<int:claim_id>/redan-betalat/", views.already_paid, name="already_paid"),
     path("arenden/<int:claim_id>/meddelande/", views.message, name="message"),
     path("arenden/<int:claim_id>/bestrid/", views.dispute, name="dispute"),
+    path("arenden/<int:claim_id>/avbetalningsplan/", views.plan, name="plan"),
     path("arenden/<int:claim_id>/swish/", views.pay_swish, name="pay_swish"),
     path("arenden/<int:claim_id>/swish/<str:instruction_id>/", views.pay_swish_wait,
          name="pay_swish_wait"),

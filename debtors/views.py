@@ -6,6 +6,7 @@ cached by the browser or a proxy: the pages show what a person owes.
 """
 
 import logging
+from datetime import timedelta
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -25,10 +26,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from claims.disputes import OPEN as DISPUTABLE, dispute_register
+from claims.payment_plans import PLANNABLE, plan_request
 from claims.models import Claim, Dispute, LedgerEntry
 from claims.services import ClaimError
 from debtors import portal
-from debtors.forms import AlreadyPaidForm, DisputeForm, MessageForm, OpenCaseForm
+from debtors.forms import AlreadyPaidForm, DisputeForm, MessageForm, OpenCaseForm, PlanForm
 from debtors.selectors import case_page, case_to_open, claims_of_access
 from debtors.services import DebtorInputError, debtor_report_already_paid, debtor_send_message
 from ekrav.formfields import SekAmountField
@@ -140,6 +142,11 @@ def _render_case(request, claim, *, status=200, **forms):
                     "message_form": forms.get("message_form") or MessageForm(),
                     "dispute_form": forms.get("dispute_form") or DisputeForm(),
                     "can_dispute": claim.status in DISPUTABLE,
+                    "plan_form": forms.get("plan_form") or PlanForm(initial={
+                        "months": 3, "first_due": today + timedelta(days=14)}),
+                    "plan": claim.plans.filter(status__in=["requested", "active"]).first(),
+                    "can_plan": claim.status in PLANNABLE,
+                    "plan_limits": claim.creditor.policy,
                     "open_form": forms.get("open_form", ""),
                     "swish_on": swish.SwishClient.from_settings() is not None,
                     "card_on": bool(settings.CARD_BASE_URL),
@@ -230,6 +237,29 @@ def dispute(request, claim_id):
                                         "we look into your objection, and we will write to you."))
             return redirect("debtors:case", claim_id=claim.pk)
     return _render_case(request, claim, status=400, dispute_form=form, open_form="dispute")
+
+
+@require_POST
+@_with_access
+def plan(request, claim_id):
+    """Ansök om avbetalningsplan: agreed at once within the company's limits."""
+    claim = _claim_in_access(request, claim_id)
+    form = PlanForm(request.POST)
+    if form.is_valid() and _write_allowed(claim, form):
+        try:
+            made = plan_request(claim_id=claim.pk, months=form.cleaned_data["months"],
+                                first_due=form.cleaned_data["first_due"],
+                                today=timezone.localdate())
+        except ClaimError as exc:
+            _add_errors(form, exc)
+        else:
+            portal.count_write(claim.pk)
+            messages.success(request, _(
+                "Your instalment plan is agreed: we send it to you as a letter. Pay each "
+                "instalment on time, and no more demands are sent.") if made.status == "active"
+                else _("Thank you. We ask the company and write to you."))
+            return redirect("debtors:case", claim_id=claim.pk)
+    return _render_case(request, claim, status=400, plan_form=form, open_form="plan")
 
 
 def _write_allowed(claim, form) -> bool:

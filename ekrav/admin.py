@@ -17,6 +17,17 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class ServiceWrittenAdmin(admin.ModelAdmin):
+    """For records the services write and handlers act on (applications, plans): never added
+    or deleted in the admin; their actions call the services."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 def errors_to_form(form, errors: dict) -> None:
     """A service's refusal ({field: [messages]}) on the form that asked: at its field when the
     form has one, above the form otherwise."""

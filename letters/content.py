@@ -12,10 +12,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from decimal import Decimal
 
-REMINDER, DEMAND, SURVEILLANCE = "reminder", "demand", "surveillance"
+REMINDER, DEMAND, SURVEILLANCE, PLAN = "reminder", "demand", "surveillance", "plan"
 # An efterbevakning letter is a new written demand on the same claim (it interrupts the
 # statute of limitations): it says what a demand says, without a new fee.
-TITLES = {REMINDER: "Påminnelse", DEMAND: "Inkassokrav", SURVEILLANCE: "Betalningskrav"}
+TITLES = {REMINDER: "Påminnelse", DEMAND: "Inkassokrav", SURVEILLANCE: "Betalningskrav",
+          PLAN: "Avbetalningsplan"}
 
 # The names a debtor reads for each fee (the ledger key's kind, claims.fees.FeeKind).
 FEE_NAMES = {
@@ -24,6 +25,7 @@ FEE_NAMES = {
     "late_payment_compensation": "Förseningsersättning",
     "kfm_application_fee": "Kronofogdens ansökningsavgift",
     "kfm_enforcement_fee": "Kronofogdens grundavgift för verkställighet",
+    "payment_plan_fee": "Avgift för avbetalningsplan",
 }
 
 
@@ -98,7 +100,7 @@ class Payment:
 
 @dataclass(frozen=True)
 class LetterContent:
-    kind: str  # REMINDER, DEMAND or SURVEILLANCE
+    kind: str  # REMINDER, DEMAND, SURVEILLANCE or PLAN
     letter_date: date
     case_number: str
     creditor: Party
@@ -116,6 +118,8 @@ class LetterContent:
     payment: Payment
     interest_rate_now: Decimal | None  # the rate that keeps running; None when interest is off
     samples: bool = False  # a preview with sample data, never sent
+    # An instalment plan's schedule, ((n, due_on, amount_ore), ...): the written plan.
+    instalments: tuple = ()
     debtor_is_person: bool = True
     extra: dict = field(default_factory=dict)
 
@@ -131,6 +135,10 @@ class LetterContent:
     @property
     def is_surveillance(self) -> bool:
         return self.kind == SURVEILLANCE
+
+    @property
+    def is_plan(self) -> bool:
+        return self.kind == PLAN
 
     @property
     def interest_accrued_ore(self) -> int:

@@ -61,11 +61,33 @@ def letter_content(step: Step) -> LetterContent:
         payment=Payment(bankgiro=format_bankgiro(agency["bankgiro"]), ocr=claim.ocr,
                         swish_number=agency["swish_number"],
                         swish_qr_text=swish_qr_text(payee=agency["swish_number"],
-                                                    amount_ore=max(total, 1),
+                                                    amount_ore=max(_first_to_pay(step, total), 1),
                                                     ocr=claim.ocr),
                         mitt_arende_url=settings.MITT_ARENDE_URL),
         interest_rate_now=_rate_now(statement) if policy.interest_enabled else None,
-        debtor_is_person=debtor.kind == "person")
+        debtor_is_person=debtor.kind == "person", instalments=_instalments(step))
+
+
+def _first_to_pay(step, total: int) -> int:
+    """What the letter's Swish code asks for: the total, or a plan's first instalment."""
+    instalments = _instalments(step)
+    return instalments[0][2] if instalments else total
+
+
+def _instalments(step) -> tuple:
+    """The schedule of the plan a plan letter writes down (the plan running on its day)."""
+    if step.kind != Step.Kind.PLAN:
+        return ()
+    from claims.models import PaymentPlan
+    from claims.plans import Instalment
+
+    plan = (PaymentPlan.objects.filter(claim_id=step.claim_id, decided_on__lte=step.taken_on,
+                                       status__in=["active", "broken", "completed"])
+            .order_by("-decided_on", "-id").first())
+    if plan is None:
+        raise NoContent("Ingen avbetalningsplan att skriva.")
+    return tuple((i.n, i.due_on, i.amount_ore) for i in map(Instalment.from_json,
+                                                              plan.instalments))
 
 
 def _rate_now(statement):

@@ -31,6 +31,7 @@ from pypdf import PdfReader, PdfWriter
 
 from claims.collection import collect_until, days_to_run
 from claims.models import Step
+from claims.payment_plans import plans_check
 from claims.surveillance import surveillance_letters_take
 from ekrav.calendar import is_bank_day
 from letters import kivra
@@ -41,10 +42,11 @@ from letters.render import render_document, render_letter
 from letters.selectors import NoContent, letter_content
 
 log = logging.getLogger(__name__)
-LETTER_STEPS = (Step.Kind.REMINDER, Step.Kind.DEMAND, Step.Kind.SURVEILLANCE)
+LETTER_STEPS = (Step.Kind.REMINDER, Step.Kind.DEMAND, Step.Kind.SURVEILLANCE,
+                Step.Kind.PLAN)
 # A claim's later step makes its earlier letter moot (e.g. after downtime both are due).
 LATER = {Step.Kind.REMINDER: (Step.Kind.DEMAND, Step.Kind.DECISION), Step.Kind.DEMAND: (),
-         Step.Kind.SURVEILLANCE: ()}
+         Step.Kind.SURVEILLANCE: (), Step.Kind.PLAN: ()}
 
 
 def letters_prepare(*, today: date) -> int:
@@ -356,6 +358,7 @@ def collection_day_run(*, until: date, client: kivra.KivraClient | None = None) 
         if not results:
             continue  # that day had already run (another worker, or twice)
         result = results[-1]
+        plans_check(today=day)  # a plan broken yesterday lets today's letters go on
         surveillance = surveillance_letters_take(today=day)
         dispatched = letters_dispatch(today=day, client=client)
         batch = print_batch_close(day=day)

@@ -1,9 +1,10 @@
 """Each way a claim can go, end to end, with the clock moved by `collect --date` (issue 5):
 paid after the reminder; paid after the demand; to Kronofogden, utslag and paid through
-enforcement; disputed and withdrawn. Each path is checked where the money and the letters
-end up, not only the status. (Efterbevakning's letters and instalment plans: not built yet.)"""
+enforcement; disputed and withdrawn; an instalment plan kept and one broken. Each path is
+checked where the money and the letters end up, not only the status. (Efterbevakning and back
+to Kronofogden: tests/claims/test_surveillance.py.)"""
 
-from datetime import date
+from datetime import date, timedelta
 from io import StringIO
 
 import pytest
@@ -110,3 +111,35 @@ def test_disputed_and_withdrawn(alice_co):
                     user=None)
     collect(date(2026, 12, 31))
     assert refreshed(claim).status == Status.WITHDRAWN and letters(claim) == ["reminder"]
+
+
+def test_plan_kept(alice_co):
+    from claims.payment_plans import plan_request
+    from claims.services import claim_payment_receive
+
+    claim = register_on(alice_co)
+    collect(DEMAND)
+    plan = plan_request(claim_id=claim.pk, months=2, first_due=date(2026, 5, 25),
+                        today=date(2026, 4, 27))
+    for n, instalment in enumerate(plan.instalments, start=1):
+        due = date.fromisoformat(instalment["due_on"])
+        collect(due - timedelta(days=1))
+        claim_payment_receive(claim=claim, amount_ore=instalment["amount_ore"], paid_on=due,
+                              today=due, source="bgmax", external_id=f"plan-{n}")
+    collect(date(2026, 7, 31))
+    plan.refresh_from_db()
+    assert plan.status == "completed"
+    assert sorted(set(letters(claim))) == ["demand", "plan", "reminder"]
+
+
+def test_plan_broken(alice_co):
+    from claims.payment_plans import plan_request
+
+    claim = register_on(alice_co)
+    collect(DEMAND)
+    plan = plan_request(claim_id=claim.pk, months=3, first_due=date(2026, 5, 25),
+                        today=date(2026, 4, 27))
+    collect(date(2026, 6, 30))  # the first instalment never came
+    plan.refresh_from_db()
+    assert plan.status == "broken"
+    assert refreshed(claim).status == Status.AWAITING_DECISION  # collection went on

@@ -12,7 +12,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from django.core.files.base import ContentFile
 
-from claims.models import ClaimImport, Dispute, Step
+from claims.models import ClaimImport, Dispute, PaymentPlan, Step
 from creditors.models import ApiKey, Membership
 from creditors.services import api_key_create
 from letters.models import Letter
@@ -73,6 +73,10 @@ def alice_objects(alice_co, alice, bob):
         "dispute_id": Dispute.objects.create(
             claim=claim, received_on=claim.registered_on, channel="post", reason="other",
             text="x", previous_status=claim.status).pk,
+        # An instalment plan waiting for alice's answer (claims.payment_plans).
+        "plan_id": PaymentPlan.objects.create(
+            claim=claim, status="requested", months=12, first_due=claim.registered_on,
+            instalments=[], total_ore=100, requested_on=claim.registered_on).pk,
         # The API's catch-all for unknown paths: probe it with a claim-shaped path.
         "rest": f"v1/claims/{claim.pk}/anything",
     }
@@ -99,6 +103,7 @@ def test_charlie_gets_404_for_everything_of_alices(alice_objects, charlie_client
     assert not ApiKey.objects.filter(pk=alice_objects["key_id"], revoked_at__isnull=False).exists()
     assert Membership.objects.get(pk=alice_objects["membership_id"]).is_active
     assert Dispute.objects.get(pk=alice_objects["dispute_id"]).position == ""
+    assert PaymentPlan.objects.get(pk=alice_objects["plan_id"]).status == "requested"
 
 
 def test_alices_own_requests_succeed(alice_objects, alice_client):

@@ -9,7 +9,8 @@ pytestmark = pytest.mark.django_db
 
 VALID = {"reminder_deadline_days": "12", "demand_deadline_days": "10", "grace_days": "3",
          "charge_reminder_fee": "on", "decide_automatically": "on",
-         "kronofogden_min_capital": "2 500,00"}
+         "kronofogden_min_capital": "2 500,00", "plan_max_months": "12",
+         "plan_min_instalment": "150"}
 
 
 def policy(creditor):
@@ -26,6 +27,7 @@ def test_the_signatory_changes_the_policy(alice_client, alice_co, charlie_co):
         12, 10, 3)
     assert saved.charge_reminder_fee and not saved.interest_enabled
     assert saved.decide_automatically and saved.kronofogden_min_capital_ore == 250000
+    assert (saved.plan_max_months, saved.plan_min_instalment_ore) == (12, 15000)
     assert not policy(charlie_co).decide_automatically
 
 
@@ -35,6 +37,8 @@ def test_the_signatory_changes_the_policy(alice_client, alice_co, charlie_co):
     ("grace_days", "-1"),
     ("kronofogden_min_capital", "mycket"),
     ("kronofogden_min_capital", "-100"),
+    ("plan_max_months", "37"),
+    ("plan_min_instalment", "x"),
 ])
 def test_a_bad_value_is_refused_at_its_field_and_nothing_changes(alice_client, alice_co, field,
                                                                  value):
