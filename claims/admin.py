@@ -11,6 +11,7 @@ from django.db.models import Sum
 
 from claims.interest import MARGIN
 from claims.models import (
+    CaseMessage,
     Claim,
     ClaimImport,
     Decision,
@@ -119,6 +120,22 @@ class LimitationFilter(admin.SimpleListFilter):
         return queryset
 
 
+class CaseMessageInline(admin.TabularInline):
+    model = CaseMessage
+    extra = 0
+    fields = ["created_at", "sender", "author", "text", "notified_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False  # written through "Write to the creditor" (the e-mail goes with it)
+
+
+class CaseMessageForm(forms.Form):
+    text = forms.CharField(label=_("Message to the creditor"), widget=forms.Textarea,
+                           max_length=4000)
+
+
 @admin.register(Claim)
 class ClaimAdmin(admin.ModelAdmin):
     list_display = ["case_number", "debtor", "creditor", "status", "capital", "registered_on",
@@ -131,13 +148,40 @@ class ClaimAdmin(admin.ModelAdmin):
     # The hold is set by the debtor's "already paid" (debtors.services), with its event.
     readonly_fields = ["case_number", "ocr", "creditor", "debtor", "registered_on", "source",
                        "created_by", "created_at", "status", "hold_until", "limitation_on"]
-    inlines = [InvoiceInline, StepInline, SolvencyCheckInline, DecisionInline, LedgerInline,
-               EventInline]
+    inlines = [InvoiceInline, StepInline, SolvencyCheckInline, DecisionInline, CaseMessageInline,
+               LedgerInline, EventInline]
     date_hierarchy = "registered_on"
     show_full_result_count = False
 
     def has_add_permission(self, request):
         return False  # claims are registered through the services (portal, CSV, API)
+
+    def get_urls(self):
+        return [path("<int:pk>/meddelande/", self.admin_site.admin_view(self.message_view),
+                     name="claims_claim_message"), *super().get_urls()]
+
+    def message_view(self, request, pk):
+        """A handler writes to the creditor in the claim's thread (e-mailed once)."""
+        from claims.messages import case_message_send, thread_of
+        from claims.services import ClaimError
+
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        claim = get_object_or_404(Claim.objects.select_related("creditor", "debtor"), pk=pk)
+        form = CaseMessageForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                case_message_send(claim=claim, sender="agency", text=form.cleaned_data["text"],
+                                  user=request.user)
+            except ClaimError as exc:
+                errors_to_form(form, exc.errors)
+            else:
+                messages.success(request, _("The message is sent to the creditor."))
+                return redirect("admin:claims_claim_change", pk)
+        return render(request, "admin/claims/case_message.html", {
+            **self.admin_site.each_context(request), "claim": claim, "form": form,
+            "thread": thread_of(claim), "opts": self.model._meta,
+            "title": _("Write to the creditor")})
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(
@@ -505,3 +549,19 @@ class PaymentPlanAdmin(ServiceWrittenAdmin):
     @admin.action(description=_("Decline the plan"))
     def decline(self, request, queryset):
         self._decide(request, queryset, approve=False)
+
+
+@admin.register(CaseMessage)
+class CaseMessageAdmin(ServiceWrittenAdmin):
+    """Every claim's messages, newest first: a handler finds the creditors' questions here."""
+
+    list_display = ["created_at", "claim", "sender", "author", "short", "notified_at"]
+    list_filter = ["sender", "created_at"]
+    search_fields = ["claim__case_number", "text"]
+    list_select_related = ["claim", "author"]
+    readonly_fields = [f.name for f in CaseMessage._meta.fields]
+    ordering = ["-created_at"]
+
+    @admin.display(description=_("Message"))
+    def short(self, obj):
+        return obj.text[:80]

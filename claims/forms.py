@@ -81,3 +81,8 @@ class WithdrawForm(forms.Form):
 class DirectPaymentForm(forms.Form):
     amount = forms.CharField(label=_("Amount (SEK)"), max_length=20)
     paid_on = forms.DateField(label=_("Paid on"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class CaseMessageForm(forms.Form):
+    text = forms.CharField(label=_("Message to our case handlers"), max_length=4000,
+                           widget=forms.Textarea(attrs={"rows": 3, "maxlength": 4000}))

@@ -682,3 +682,35 @@ class PaymentPlan(models.Model):
 
     def __str__(self):
         return f"{self.claim} {self.months} × {self.status}"
+
+
+class CaseMessage(models.Model):
+    """A message in a claim's thread (ärendets meddelanden) between the creditor and the
+    agency's handlers; the debtor's own messages from Mitt Ärende are on the timeline and are
+    shown in the same thread. The other side is told by e-mail, once (``notified_at``)."""
+
+    class Sender(models.TextChoices):
+        CREDITOR = "creditor", _("Creditor")
+        AGENCY = "agency", _("Case handler")
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="messages")
+    sender = models.CharField(_("from"), max_length=10, choices=Sender.choices)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="+",
+                               verbose_name=_("written by"))
+    text = models.TextField(_("message"), max_length=4000)
+    notified_at = models.DateTimeField(_("other side told"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("case message")
+        verbose_name_plural = _("case messages")
+        ordering = ["created_at", "id"]
+        indexes = [
+            # claims.messages: the e-mails still to send.
+            models.Index(fields=["id"], name="case_message_notify_due",
+                         condition=models.Q(notified_at__isnull=True)),
+        ]
+
+    def __str__(self):
+        return f"{self.claim} {self.sender} {self.created_at:%Y-%m-%d}"

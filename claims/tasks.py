@@ -64,3 +64,11 @@ def surveillance_checks_task() -> None:
     client = client_from_settings()
     if client is not None:
         surveillance_checks_run(today=timezone.localdate(), client=client)
+
+
+@shared_task(acks_late=True)
+def case_messages_notify_task() -> None:
+    """The thread's e-mails a failed sending left behind."""
+    from claims.messages import case_messages_notify
+
+    case_messages_notify()

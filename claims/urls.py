@@ -10,6 +10,7 @@ urlpatterns = [
     path("arenden/nytt/plan/", views.claim_plan_preview, name="plan_preview"),
     path("arenden/<int:claim_id>/", views.claim_detail, name="detail"),
     path("arenden/<int:claim_id>/aterkalla/", views.claim_withdraw_view, name="withdraw"),
+    path("arenden/<int:claim_id>/meddelanden/", views.claim_message_view, name="message"),
     path("arenden/<int:claim_id>/betalning/", views.claim_payment_view, name="payment"),
     path("arenden/<int:claim_id>/fakturor/<int:invoice_id>/pdf/", views.invoice_pdf,
          name="invoice_pdf"),

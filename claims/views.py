@@ -6,11 +6,19 @@ from django.db import transaction
 from django.db.models import Count
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from claims.forms import ClaimFilterForm, ClaimForm, DirectPaymentForm, WithdrawForm
+from claims.forms import (
+    CaseMessageForm,
+    ClaimFilterForm,
+    ClaimForm,
+    DirectPaymentForm,
+    WithdrawForm,
+)
+from claims.messages import case_message_send, thread_of
 from claims.models import Claim, Invoice, Status
 from claims.collection import ACTIVE
 from claims.engine import DEBTOR_KINDS, REGISTERED, Snapshot, planned_steps
@@ -276,6 +284,7 @@ def _detail_context(claim) -> dict:
         "events": claim.events.select_related("actor").order_by("-occurred_on", "-id"),
         "planned": _planned(claim), "letters": letters_of(claim),
         "limitation": None if claim.is_closed else limitation_of(claim),
+        "thread": thread_of(claim), "message_form": CaseMessageForm(),
         "withdraw_form": WithdrawForm(), "payment_form": DirectPaymentForm(),
     }
 
@@ -293,6 +302,26 @@ def _planned(claim) -> list:
 def claim_detail(request, claim_id):
     claim = _claim_for(request, claim_id)
     return render(request, "claims/claim_detail.html", _detail_context(claim))
+
+
+@creditor_required
+@require_POST
+def claim_message_view(request, claim_id):
+    """Write to the case handlers about the claim; they are told by e-mail."""
+    claim = _claim_for(request, claim_id)
+    form = CaseMessageForm(request.POST)
+    if form.is_valid():
+        try:
+            case_message_send(claim=claim, sender="creditor", text=form.cleaned_data["text"],
+                              user=request.user)
+        except ClaimError as exc:
+            messages.error(request, " ".join(m for ms in exc.errors.values() for m in ms))
+        else:
+            messages.success(request, _("Your message is sent to our case handlers."))
+            return redirect(reverse("claims:detail", args=[claim.pk]) + "#meddelanden")
+    else:
+        messages.error(request, _("Write your message (at most 4,000 characters)."))
+    return redirect("claims:detail", claim_id=claim.pk)
 
 
 @creditor_required

@@ -200,6 +200,9 @@ CELERY_BEAT_SCHEDULE = {
     # Efterbevakning's periodic solvency checks (claims.surveillance), after the morning run.
     "surveillance-checks": {"task": "claims.tasks.surveillance_checks_task",
                             "schedule": crontab(hour=7, minute=15)},
+    # The claims' message threads: e-mails a failed sending left (claims.messages).
+    "case-messages": {"task": "claims.tasks.case_messages_notify_task",
+                      "schedule": crontab(minute="*/10")},
     # Kronofogden applications a lost task left unmade (claims.enforcement).
     "kfm-applications": {"task": "claims.tasks.kfm_applications_prepare_task",
                          "schedule": crontab(minute=50)},
