@@ -1,6 +1,10 @@
 """Template filters: every amount and identifier is shown through the one helper that owns it."""
 
+import re
+
 from django import template
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils import translation
 
 from ekrav import identifiers, money
@@ -33,3 +37,24 @@ def bankgiro(value):
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key)
+
+
+# The abbreviations case handlers use (DOMAIN.md), explained on hover wherever a timeline
+# shows them; the words themselves stay as they are written.
+ABBREVIATIONS = {
+    "PÅM": "Betalningspåminnelse", "IK": "Inkassokrav", "REX": "Kreditupplysning före det "
+    "rättsliga steget", "KFM": "Kronofogden", "BF": "Betalningsföreläggande",
+    "TR": "Tingsrätt", "UTM": "Utmätning", "SUT": "Saknar utmätningsbara tillgångar",
+    "Bev": "Efterbevakning", "Amplan": "Amorteringsplan (avbetalningsplan)",
+    "UG": "Uppdragsgivare (borgenären)", "KK": "Konkurs",
+}
+_ABBREVIATION_RE = re.compile(r"(?<![\wÅÄÖåäö])(" + "|".join(
+    sorted(map(re.escape, ABBREVIATIONS), key=len, reverse=True)) + r")(?![\wÅÄÖåäö])")
+
+
+@register.filter
+def abbreviations(text):
+    """The text, escaped, with each handlers' abbreviation in an <abbr> with its meaning."""
+    return mark_safe(_ABBREVIATION_RE.sub(
+        lambda m: f'<abbr title="{escape(ABBREVIATIONS[m.group(1)])}">{m.group(1)}</abbr>',
+        str(escape(text))))
