@@ -161,3 +161,23 @@ def _back_to_decision(claim: Claim, today: date) -> bool:
     Event.objects.create(claim=claim, kind=Event.Kind.DECISION, occurred_on=today,
                          data={"choice": "back_from_surveillance"})
     return True
+
+
+def in_surveillance_on(claim_ids, day: date) -> set[int]:
+    """Which of the claims were under efterbevakning on ``day``: they went in (a decision for
+    it, Kronofogden's SUT) and had not come out (back to the decision, or to Kronofogden) by
+    then. Two queries for a batch (the settlement's commission)."""
+    into, out = {}, {}
+    for pk, choice, on in (Decision.objects.filter(claim_id__in=claim_ids, decided_on__lte=day)
+                           .values_list("claim_id", "choice", "decided_on")):
+        side = into if choice == Decision.Choice.SURVEILLANCE else out
+        side[pk] = max(side.get(pk, on), on)
+    for pk, kind, data, on in (Event.objects.filter(
+            claim_id__in=claim_ids, occurred_on__lte=day,
+            kind__in=[Event.Kind.KRONOFOGDEN, Event.Kind.DECISION])
+            .values_list("claim_id", "kind", "data", "occurred_on")):
+        if kind == Event.Kind.KRONOFOGDEN and data.get("state") == "no_assets":
+            into[pk] = max(into.get(pk, on), on)
+        elif kind == Event.Kind.DECISION and data.get("choice") == "back_from_surveillance":
+            out[pk] = max(out.get(pk, on), on)
+    return {pk for pk, went_in in into.items() if pk not in out or out[pk] < went_in}

@@ -167,6 +167,11 @@ class CollectionPolicy(models.Model):
         _("instalment plans: at most (months)"), default=6)
     plan_min_instalment_ore = models.BigIntegerField(
         _("instalment plans: at least (öre a month)"), default=20000)
+    # The agency's price list for this creditor (set by staff, not the creditor): commission
+    # on the capital collected while a claim is under efterbevakning (payments.settlements).
+    surveillance_commission_percent = models.DecimalField(
+        _("commission on capital collected in efterbevakning (%)"), max_digits=5,
+        decimal_places=2, default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -182,6 +187,9 @@ class CollectionPolicy(models.Model):
             models.CheckConstraint(condition=models.Q(plan_max_months__lte=36,
                                                       plan_min_instalment_ore__gte=0),
                                    name="policy_plan_limits"),
+            models.CheckConstraint(condition=models.Q(surveillance_commission_percent__gte=0,
+                                                      surveillance_commission_percent__lte=100),
+                                   name="policy_commission_percent"),
         ]
 
     def __str__(self):

@@ -83,7 +83,10 @@ def policy(request):
             messages.success(request, _("The collection policy is saved. It applies to the "
                                         "next step of every claim."))
             return redirect("creditors:policy")
-    return render(request, "creditors/policy.html", {"form": form, "can_manage": can_manage})
+    return render(request, "creditors/policy.html", {
+        "form": form, "can_manage": can_manage,
+        "commission": stored.surveillance_commission_percent.normalize()
+        if stored.surveillance_commission_percent else None})
 
 
 @creditor_required

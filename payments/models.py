@@ -233,6 +233,8 @@ class Settlement(models.Model):
     outlays_repaid_ore = models.BigIntegerField(_("outlays repaid by debtors (öre)"),
                                                 default=0)
     outlays_charged_ore = models.BigIntegerField(_("outlays deducted (öre)"), default=0)
+    # The agency's commission on capital collected in efterbevakning (the price list).
+    commission_ore = models.BigIntegerField(_("commission (öre)"), default=0)
     # [{"claim_id", "case_number", "key", "booked_on", "amount_ore"}]: what was deducted.
     outlays = models.JSONField(_("outlays deducted"), default=list, blank=True)
     payout_ore = models.BigIntegerField(_("paid out (öre)"))
@@ -261,7 +263,8 @@ class Settlement(models.Model):
                                                       fees_ore__gte=0, surplus_ore__gte=0,
                                                       payout_ore__gte=0,
                                                       outlays_repaid_ore__gte=0,
-                                                      outlays_charged_ore__gte=0),
+                                                      outlays_charged_ore__gte=0,
+                                                      commission_ore__gte=0),
                                    name="settlement_amounts_not_negative"),
         ]
         indexes = [

@@ -80,18 +80,21 @@ class CaseLine:
     fees_ore: int  # the agency's: statutory fees
     surplus_ore: int
     outlays_ore: int = 0  # repaid outlays, back to the creditor
+    # The agency's commission on the capital collected in efterbevakning (the creditor's
+    # price list): kept from the payout.
+    commission_ore: int = 0
 
     @property
     def payout_ore(self) -> int:
-        return self.capital_ore + self.interest_ore + self.outlays_ore
+        return self.capital_ore + self.interest_ore + self.outlays_ore - self.commission_ore
 
     def as_json(self) -> dict:
         return {"claim_id": self.claim_id, "case_number": self.case_number,
                 "debtor": self.debtor, "paid_on": self.paid_on.isoformat(),
                 "paid_ore": self.paid_ore, "capital_ore": self.capital_ore,
                 "interest_ore": self.interest_ore, "fees_ore": self.fees_ore,
-                "outlays_ore": self.outlays_ore, "surplus_ore": self.surplus_ore,
-                "payout_ore": self.payout_ore}
+                "outlays_ore": self.outlays_ore, "commission_ore": self.commission_ore,
+                "surplus_ore": self.surplus_ore, "payout_ore": self.payout_ore}
 
 
 @dataclass(frozen=True)
@@ -125,9 +128,14 @@ class Settled:
         return sum(line.outlays_ore for line in self.lines)
 
     @property
+    def commission_ore(self) -> int:
+        return sum(line.commission_ore for line in self.lines)
+
+    @property
     def payout_ore(self) -> int:
-        """Capital, interest and repaid outlays: what the payments owe the creditor."""
-        return self.capital_ore + self.interest_ore + self.outlays_ore
+        """Capital, interest and repaid outlays, less the commission: what the payments owe
+        the creditor."""
+        return self.capital_ore + self.interest_ore + self.outlays_ore - self.commission_ore
 
 
 def payment_key_of(allocation_key: str) -> str:
@@ -162,15 +170,25 @@ def outlay_parts(charges, paid) -> dict[str, int]:
     return parts
 
 
-def settle(rows, outlays: dict[str, int] | None = None) -> Settled:
+def commission(capital_ore: int, percent) -> int:
+    """The commission on ``capital_ore`` at ``percent`` (a Decimal), whole öre, half up."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    return int((Decimal(capital_ore) * Decimal(percent) / 100).quantize(
+        Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def settle(rows, outlays: dict[str, int] | None = None,
+           commissions: dict[tuple[int, date], object] | None = None) -> Settled:
     """The settlement of one creditor's ledger rows of a day (payments and allocation rows).
 
     Only allocation rows of payments to the agency count: their payment row must be among
     ``rows`` with kind "payment". Everything else (direct payments, charges) is ignored.
     ``outlays`` ({paid-costs key: öre}, from ``outlay_parts``) moves what repaid the
-    creditor's outlays from the agency's fees to the creditor.
+    creditor's outlays from the agency's fees to the creditor; ``commissions`` ({(claim id,
+    day): percent}) keeps the agency's commission on the capital a case paid that day.
     """
-    rows, outlays = list(rows), outlays or {}
+    rows, outlays, commissions = list(rows), outlays or {}, commissions or {}
     to_agency = {row.key: row for row in rows if row.kind == PAYMENT}
     parts: dict[tuple[int, date], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     cases: dict[tuple[int, date], LedgerRow] = {}
@@ -193,7 +211,9 @@ def settle(rows, outlays: dict[str, int] | None = None) -> Settled:
             paid_on=case.booked_on, paid_ore=paid[at], capital_ore=by_kind[PAID_CAPITAL],
             interest_ore=by_kind[PAID_INTEREST],
             fees_ore=by_kind[PAID_COSTS] - by_kind["outlays"], outlays_ore=by_kind["outlays"],
-            surplus_ore=by_kind[SURPLUS]))
+            surplus_ore=by_kind[SURPLUS],
+            commission_ore=commission(by_kind[PAID_CAPITAL], commissions[at])
+            if at in commissions else 0))
     lines.sort(key=lambda line: (line.case_number, line.paid_on, line.claim_id))
     return Settled(lines=tuple(lines))
 

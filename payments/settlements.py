@@ -101,6 +101,21 @@ def _outlays_repaid(claim_ids) -> dict[str, int]:
     return repaid
 
 
+def _commissions(creditor: Creditor, rows) -> dict:
+    """{(claim id, day): percent} for the case-days paid while under efterbevakning, at the
+    creditor's price list's commission (none when it has none)."""
+    from claims.surveillance import in_surveillance_on
+
+    percent = creditor.policy.surveillance_commission_percent
+    if not percent:
+        return {}
+    found = {}
+    for day in {row.booked_on for row in rows}:
+        claims = {row.claim_id for row in rows if row.booked_on == day}
+        found.update({(pk, day): percent for pk in in_surveillance_on(claims, day)})
+    return found
+
+
 def _outlays_to_charge(creditor_id: int, payout_ore: int) -> list[dict]:
     """The creditor's outlays not charged yet that the payout covers, oldest first (the
     rest waits for a later payout)."""
@@ -126,7 +141,8 @@ def _settle(creditor_id: int, day: date) -> int:
         return 0
     creditor = Creditor.objects.get(pk=creditor_id)
     rows, payment_ids = _rows(creditor_id, day)
-    settled = payouts.settle(rows, outlays=_outlays_repaid({row.claim_id for row in rows}))
+    settled = payouts.settle(rows, outlays=_outlays_repaid({row.claim_id for row in rows}),
+                             commissions=_commissions(creditor, rows))
     if not settled.lines:
         return 0
     charged = _outlays_to_charge(creditor_id, settled.payout_ore)
@@ -135,6 +151,7 @@ def _settle(creditor_id: int, day: date) -> int:
         creditor=creditor, day=day, capital_ore=settled.capital_ore,
         interest_ore=settled.interest_ore, fees_ore=settled.fees_ore,
         surplus_ore=settled.surplus_ore, outlays_repaid_ore=settled.outlays_ore,
+        commission_ore=settled.commission_ore,
         outlays_charged_ore=charged_ore, outlays=charged,
         payout_ore=settled.payout_ore - charged_ore,
         bankgiro=payouts.bankgiro_digits(creditor.bankgiro),

@@ -2,7 +2,8 @@
 bankgiro payments (matched, stray, to a closed case), collection steps, direct payments,
 withdrawals, handlers' bookings and refunds, and the daily settlements,
 
-    money in = paid out to creditors + fees earned + outlays recovered + refunds + money held,
+    money in = paid out to creditors + fees and commission earned + outlays recovered + refunds
+               + money held,
 
 where each term is read from its own records: the incoming payments; the settlements'
 payouts, fees and the outlays (Kronofogden's fees the agency paid) they deducted; the refunds; and what is held, payment by payment (a booked payment not
@@ -128,8 +129,9 @@ def _check():
     paid_out = _sum(Settlement.objects.all(), "payout_ore")
     fees = _sum(Settlement.objects.all(), "fees_ore")
     outlays = _sum(Settlement.objects.all(), "outlays_charged_ore")
+    commission = _sum(Settlement.objects.all(), "commission_ore")
     refunds = _sum(Refund.objects.all())
-    assert money_in == paid_out + fees + outlays + refunds + _held()
+    assert money_in == paid_out + fees + commission + outlays + refunds + _held()
 
 
 def _held() -> int:

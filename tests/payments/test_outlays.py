@@ -90,3 +90,27 @@ def test_an_unrepaid_outlay_is_deducted_from_another_cases_payout(at_kfm, alice_
     s = Settlement.objects.get(creditor=alice_co)
     assert (s.outlays_repaid_ore, s.outlays_charged_ore) == (0, 30000)
     assert s.payout_ore == s.capital_ore + s.interest_ore - 30000
+
+
+# --- Commission on capital collected in efterbevakning (the price list) -------------------------
+
+def test_commission_on_capital_collected_in_surveillance(alice_co, charlie_co):
+    from decimal import Decimal
+
+    from creditors.models import CollectionPolicy
+
+    CollectionPolicy.objects.filter(creditor=alice_co).update(
+        surveillance_commission_percent=Decimal("15"))
+    watched, outside = bring_to_decision(alice_co, 2)
+    claim_decide(claim_id=watched.pk, choice="surveillance", today=DECISION_DAY)
+    pay(watched, 50000, "w")
+    pay(outside, 50000, "o")
+    settlements_run(day=PAID)
+    s = Settlement.objects.get(creditor=alice_co)
+    lines = {line["claim_id"]: line for line in s.lines}
+    capital = lines[watched.pk]["capital_ore"]
+    assert lines[watched.pk]["commission_ore"] == round(capital * 0.15) > 0
+    assert lines[outside.pk]["commission_ore"] == 0
+    assert s.commission_ore == lines[watched.pk]["commission_ore"]
+    assert s.payout_ore == s.capital_ore + s.interest_ore - s.commission_ore
+    assert "Provision" in pdf_text(s)

@@ -283,3 +283,21 @@ def test_a_repaid_outlay_goes_to_the_creditor_not_the_agency():
     assert (line.fees_ore, line.outlays_ore, line.payout_ore) == (24000, 30000, 31100)
     assert settled.outlays_ore == 30000 and settled.payout_ore == 31100
     assert line.as_json()["outlays_ore"] == 30000
+
+
+@pytest.mark.parametrize("capital, percent, expected", [
+    (10000, "15", 1500), (333, "10", 33), (335, "10", 34), (12345, "0", 0), (999, "100", 999)])
+def test_commission_is_whole_ore_half_up(capital, percent, expected):
+    from decimal import Decimal
+
+    assert payouts.commission(capital, Decimal(percent)) == expected
+
+
+def test_the_commission_is_kept_from_the_payout():
+    from decimal import Decimal
+
+    rows = payment_rows("payment:bgmax:1", interest=100, capital=10000)
+    settled = payouts.settle(rows, commissions={(1, DAY): Decimal("20")})
+    (line,) = settled.lines
+    assert (line.commission_ore, line.payout_ore) == (2000, 8100)
+    assert settled.payout_ore == 8100 and line.as_json()["commission_ore"] == 2000
