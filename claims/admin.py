@@ -16,6 +16,7 @@ from claims.models import (
     ClaimImport,
     Decision,
     Dispute,
+    DisputeAttachment,
     Event,
     Invoice,
     KronofogdenApplication,
@@ -434,6 +435,22 @@ class OpenDisputeFilter(admin.SimpleListFilter):
         return queryset
 
 
+class DisputeAttachmentInline(admin.TabularInline):
+    model = DisputeAttachment
+    extra = 0
+    fields = ["download", "content_type", "size", "sha256", "created_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("File"))
+    def download(self, obj):
+        return format_html('<a href="{}">{}</a>', reverse(
+            "admin:claims_dispute_attachment", args=[obj.dispute_id, obj.pk]), obj.name)
+
+
 @admin.register(Dispute)
 class DisputeAdmin(admin.ModelAdmin):
     """Objections: registered here when they come by letter or phone (from Mitt Ärende they
@@ -445,6 +462,7 @@ class DisputeAdmin(admin.ModelAdmin):
     search_fields = ["claim__case_number", "claim__debtor__name", "text"]
     list_select_related = ["claim"]
     readonly_fields = [f.name for f in Dispute._meta.fields]
+    inlines = [DisputeAttachmentInline]
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -452,7 +470,18 @@ class DisputeAdmin(admin.ModelAdmin):
     def get_urls(self):
         view = self.admin_site.admin_view
         return [path("<int:pk>/avgor/", view(self.resolve_view),
-                     name="claims_dispute_resolve"), *super().get_urls()]
+                     name="claims_dispute_resolve"),
+                path("<int:pk>/bilaga/<int:attachment_id>/", view(self.attachment_view),
+                     name="claims_dispute_attachment"), *super().get_urls()]
+
+    def attachment_view(self, request, pk, attachment_id):
+        from django.http import FileResponse
+
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        attachment = get_object_or_404(DisputeAttachment, pk=attachment_id, dispute_id=pk)
+        return FileResponse(attachment.file.open("rb"), content_type=attachment.content_type,
+                            as_attachment=True, filename=attachment.name)
 
     def add_view(self, request, form_url="", extra_context=None):
         from claims.disputes import dispute_register

@@ -13,13 +13,16 @@ handled the same way (collection of the undisputed rest is the handler's to resu
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from claims.documents import ATTACHMENTS_MAX, attachment_type
 from claims.engine import next_action_on
-from claims.models import Claim, Dispute, Event, Status
+from claims.models import Claim, Dispute, DisputeAttachment, Event, Status
 from claims.selectors import claim_policy, claim_snapshots
 from claims.services import ClaimError, _set_status, claim_withdraw
 
@@ -42,11 +45,12 @@ def _text(value: str, field: str, required: bool = False) -> str:
 
 @transaction.atomic
 def dispute_register(*, claim_id: int, channel: str, reason: str, text: str,
-                     received_on: date, user=None) -> Dispute:
+                     received_on: date, user=None, attachments=()) -> Dispute:
     """Register an objection: the claim is disputed from this moment, every step and letter
     stops, and the creditor is asked for its position (the portal's objections list)."""
     if reason not in Dispute.Reason.values:
         raise ClaimError({"reason": [_("Choose a reason.")]}, code="reason")
+    kinds = _attachment_kinds(attachments)
     if channel not in Dispute.Channel.values:
         raise ClaimError({"channel": [_("Unknown channel.")]}, code="channel")
     text = _text(text, "text", required=reason == Dispute.Reason.OTHER)
@@ -66,10 +70,40 @@ def dispute_register(*, claim_id: int, channel: str, reason: str, text: str,
     except IntegrityError:  # cannot happen under the claim's lock; never two open ones
         raise ClaimError({"status": [_("An objection is already open.")]},
                          code="open_dispute") from None
+    for upload, kind in zip(attachments, kinds):
+        data = upload.read()
+        attachment = DisputeAttachment(dispute=dispute, name=_file_name(upload.name),
+                                       content_type=kind, size=len(data),
+                                       sha256=hashlib.sha256(data).hexdigest())
+        attachment.file.save("attachment", ContentFile(data), save=True)
     Event.objects.create(claim=claim, kind=Event.Kind.DISPUTE, occurred_on=received_on,
                          actor=user, data={"state": "registered", "channel": channel,
-                                           "reason": reason, "text": text})
+                                           "reason": reason, "text": text,
+                                           "attachments": len(kinds)})
     return dispute
+
+
+def _attachment_kinds(attachments) -> list[str]:
+    """Each attachment's content type; every bad one refused at once, before anything is
+    written."""
+    if len(attachments) > ATTACHMENTS_MAX:
+        raise ClaimError({"attachments": [_("At most %(n)d files.") % {
+            "n": ATTACHMENTS_MAX}]}, code="attachments")
+    kinds, errors = [], []
+    for upload in attachments:
+        kind, error = attachment_type(upload)
+        kinds.append(kind)
+        if error:
+            errors.append(error)
+    if errors:
+        raise ClaimError({"attachments": errors}, code="attachments")
+    return kinds
+
+
+def _file_name(name: str) -> str:
+    """The name as sent, for people to read: no path, no control characters."""
+    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    return "".join(c for c in base if c.isprintable())[:100] or "bilaga"
 
 
 @transaction.atomic

@@ -714,3 +714,30 @@ class CaseMessage(models.Model):
 
     def __str__(self):
         return f"{self.claim} {self.sender} {self.created_at:%Y-%m-%d}"
+
+
+def dispute_attachment_path(attachment, filename):
+    # Never the uploader's file name on disk: it is user input.
+    return f"disputes/{attachment.dispute.claim_id}/{uuid.uuid4().hex}"
+
+
+class DisputeAttachment(models.Model):
+    """A document the debtor sent with an objection (a receipt, a photo, a letter): checked by
+    its content on the way in (claims.documents), served only to the claim's creditor and the
+    handlers."""
+
+    dispute = models.ForeignKey(Dispute, on_delete=models.PROTECT, related_name="attachments")
+    file = models.FileField(_("file"), upload_to=dispute_attachment_path)
+    name = models.CharField(_("file name"), max_length=100)  # as sent, for people to read
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["id"]
+
+    def __str__(self):
+        return self.name

@@ -31,6 +31,8 @@ urlpatterns += [
     path("beslut/avbetalningsplan/<int:plan_id>/", views_decisions.plan_answer,
          name="plan_answer"),
     path("bestridanden/", views_decisions.disputes, name="disputes"),
+    path("bestridanden/bilagor/<int:attachment_id>/", views_decisions.dispute_attachment,
+         name="dispute_attachment"),
     path("bestridanden/<int:dispute_id>/", views_decisions.dispute_position,
          name="dispute_position"),
 ]

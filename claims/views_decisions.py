@@ -3,6 +3,7 @@ with its solvency check and what each way on is expected to cost and bring; and 
 objections (bestridanden) waiting for the creditor's position."""
 
 from django.contrib import messages
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -11,7 +12,15 @@ from django.views.decorators.http import require_POST
 from claims import decision as rules
 from claims.decisions import claim_decide
 from claims.disputes import dispute_answer
-from claims.models import Claim, Decision, Dispute, Outcome, PaymentPlan, Status
+from claims.models import (
+    Claim,
+    Decision,
+    Dispute,
+    DisputeAttachment,
+    Outcome,
+    PaymentPlan,
+    Status,
+)
 from claims.payment_plans import plan_decide
 from claims.selectors import balances_for, decision_inbox, decision_tracks, kronofogden_fee_on
 from claims.services import ClaimError
@@ -71,7 +80,8 @@ def disputes(request):
     """The creditor's open objections, each with the debtor's words and a form for their
     position; the resolved ones below, for the record."""
     mine = (Dispute.objects.filter(claim__in=Claim.objects.for_creditor(request.creditor))
-            .select_related("claim__debtor").order_by("-received_on", "-id"))
+            .select_related("claim__debtor").prefetch_related("attachments")
+            .order_by("-received_on", "-id"))
     return render(request, "claims/disputes.html", {
         "open": [d for d in mine if d.is_open], "resolved": [d for d in mine if not d.is_open][:50],
         "positions": Dispute.Position.choices})
@@ -112,3 +122,14 @@ def plan_answer(request, plan_id):
         messages.success(request, _("The plan is agreed: the debtor gets it as a letter.")
                          if approve else _("The plan is declined: collection goes on."))
     return redirect("claims:decisions")
+
+
+
+@creditor_required
+def dispute_attachment(request, attachment_id):
+    """A document sent with an objection: the claim's creditor only (another tenant's is not
+    there), as a download that the browser does not render inline."""
+    attachment = get_object_or_404(DisputeAttachment.objects.filter(
+        dispute__claim__in=Claim.objects.for_creditor(request.creditor)), pk=attachment_id)
+    return FileResponse(attachment.file.open("rb"), content_type=attachment.content_type,
+                        as_attachment=True, filename=attachment.name)

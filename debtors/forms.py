@@ -55,6 +55,20 @@ class MessageForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 5, "maxlength": MESSAGE_MAX_LENGTH}))
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one field (Django's documented recipe): a list, each file checked as
+    a FileField checks one; their content is checked by the service (claims.documents)."""
+
+    def clean(self, data, initial=None):
+        if isinstance(data, (list, tuple)):
+            return [super(MultipleFileField, self).clean(item, initial) for item in data]
+        return [super().clean(data, initial)] if data else []
+
+
 class DisputeForm(forms.Form):
     """Bestrid kravet: why the debtor thinks the claim is wrong (inability to pay is no
     objection: that is an instalment plan or a message)."""
@@ -70,6 +84,10 @@ class DisputeForm(forms.Form):
         label=_("Tell us what happened"), max_length=2000, required=False,
         help_text=_("Dates, what was agreed, and what you have already told the company."),
         widget=forms.Textarea(attrs={"rows": 5, "maxlength": 2000}))
+    attachments = MultipleFileField(
+        label=_("Documents (optional)"), required=False,
+        help_text=_("A receipt, a photo or a letter: up to 3 files, PDF, JPEG or PNG, 5 MB each."),
+        widget=MultipleFileInput(attrs={"accept": "application/pdf,image/jpeg,image/png"}))
 
 
 class PlanForm(forms.Form):

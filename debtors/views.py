@@ -221,12 +221,13 @@ def message(request, claim_id):
 def dispute(request, claim_id):
     """Bestrid kravet: collection stops at once, the creditor is asked for its position."""
     claim = _claim_in_access(request, claim_id)
-    form = DisputeForm(request.POST)
+    form = DisputeForm(request.POST, request.FILES)
     if form.is_valid() and _write_allowed(claim, form):
         try:
             dispute_register(claim_id=claim.pk, channel=Dispute.Channel.MITT_ARENDE,
                              reason=form.cleaned_data["reason"],
-                             text=form.cleaned_data["text"], received_on=timezone.localdate())
+                             text=form.cleaned_data["text"], received_on=timezone.localdate(),
+                             attachments=form.cleaned_data["attachments"])
         except ClaimError as exc:
             for field, reasons in exc.errors.items():
                 for reason in reasons:

@@ -12,7 +12,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from django.core.files.base import ContentFile
 
-from claims.models import ClaimImport, Dispute, PaymentPlan, Step
+from claims.models import ClaimImport, Dispute, DisputeAttachment, PaymentPlan, Step
 from creditors.models import ApiKey, Membership
 from creditors.services import api_key_create
 from letters.models import Letter
@@ -73,6 +73,11 @@ def alice_objects(alice_co, alice, bob):
         "dispute_id": Dispute.objects.create(
             claim=claim, received_on=claim.registered_on, channel="post", reason="other",
             text="x", previous_status=claim.status).pk,
+        # A document sent with that objection.
+        "attachment_id": DisputeAttachment.objects.create(
+            dispute_id=Dispute.objects.get(claim=claim).pk, name="kvitto.pdf",
+            content_type="application/pdf", size=14, sha256="0" * 64,
+            file=ContentFile(b"%PDF-1.4 alice", name="k.pdf")).pk,
         # An instalment plan waiting for alice's answer (claims.payment_plans).
         "plan_id": PaymentPlan.objects.create(
             claim=claim, status="requested", months=12, first_due=claim.registered_on,
