@@ -140,6 +140,11 @@ def dispute_resolve(*, dispute_id: int, resolution: str, reason: str, today: dat
                          code="resolved")
     claim = Claim.objects.select_for_update(of=("self",)).select_related(
         "creditor__policy", "debtor").get(pk=dispute.claim_id)
+    if (resolution == Dispute.Resolution.CONTINUED
+            and dispute.previous_status == Status.AT_KRONOFOGDEN):
+        raise ClaimError({"resolution": [_("Objected to at Kronofogden: the claim goes to court "
+                                           "or is withdrawn, never back to a "
+                                           "betalningsföreläggande.")]}, code="kfm_objection")
     dispute.resolution, dispute.resolution_reason = resolution, reason
     dispute.resolved_on, dispute.resolved_by = today, user
     dispute.save(update_fields=["resolution", "resolution_reason", "resolved_on",

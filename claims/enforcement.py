@@ -269,7 +269,7 @@ def kfm_answer_record(*, application_id: int, answer: str, on: date, user,
         data={"state": new, "reference": application.reference,
               "kfm_case_number": application.kfm_case_number, "note": note.strip()[:300]})
     if answer == "objected":
-        _set_status(claim, new=Status.DISPUTED, allowed_from=[Status.AT_KRONOFOGDEN])
+        _objected_at_kronofogden(claim, on, user, note)
     elif answer == "no_assets":
         _set_status(claim, new=Status.SURVEILLANCE, allowed_from=[Status.AT_KRONOFOGDEN])
     elif answer == "enforcement":
@@ -300,3 +300,15 @@ def claims_limitation_store(*, dates: dict[int, date]) -> int:
     return Claim.objects.filter(pk__in=list(dates)).update(limitation_on=Case(
         *(When(pk=pk, then=Value(day)) for pk, day in dates.items()),
         output_field=DateField()))
+
+
+def _objected_at_kronofogden(claim: Claim, on: date, user, note: str) -> None:
+    """The debtor objected at Kronofogden: the claim is disputed, with an objection the
+    creditor gives its position on and a handler resolves — to court (tingsrätt) on the
+    creditor's request, or withdrawn; never back to a betalningsföreläggande."""
+    from claims.models import Dispute
+
+    _set_status(claim, new=Status.DISPUTED, allowed_from=[Status.AT_KRONOFOGDEN])
+    Dispute.objects.create(claim=claim, received_on=on, channel=Dispute.Channel.KRONOFOGDEN,
+                           reason=Dispute.Reason.OTHER, text=note.strip()[:2000],
+                           previous_status=Status.AT_KRONOFOGDEN, registered_by=user)

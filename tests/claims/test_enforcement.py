@@ -18,7 +18,14 @@ from claims.enforcement import (
     kfm_applications_prepare,
 )
 from claims.law_seed import seed_law_tables
-from claims.models import Event, KronofogdenApplication, LedgerEntry, ReferenceRate, StatutoryFee
+from claims.models import (
+    Claim,
+    Event,
+    KronofogdenApplication,
+    LedgerEntry,
+    ReferenceRate,
+    StatutoryFee,
+)
 from claims.selectors import claim_balance, claim_statement
 from claims.services import ClaimError, claim_payment_receive
 from claims.tasks import kfm_application_prepare_task
@@ -195,12 +202,27 @@ def test_received_served_utslag_enforcement_then_no_assets(sent, at_kfm):
 
 
 def test_an_objection_disputes_the_claim_and_stops_the_way_to_utslag(sent, at_kfm):
+    from claims.disputes import dispute_resolve
+    from claims.models import Dispute
+
     answer(sent, "objected", note="Gäldenären menar att arbetet inte är utfört.")
     at_kfm.refresh_from_db()
     assert at_kfm.status == "disputed"
     with pytest.raises(ClaimError) as info:
         answer(sent, "judgment")
     assert info.value.code == "answer_out_of_order"
+    # The creditor is asked, a handler resolves: to court, never back to Kronofogden.
+    dispute = Dispute.objects.get(claim=at_kfm)
+    assert (dispute.channel, dispute.text) == ("kronofogden",
+                                               "Gäldenären menar att arbetet inte är utfört.")
+    with pytest.raises(ClaimError) as info:
+        dispute_resolve(dispute_id=dispute.pk, resolution="continued", reason="x",
+                        today=APPLIED, user=None)
+    assert info.value.code == "kfm_objection"
+    dispute_resolve(dispute_id=dispute.pk, resolution="court",
+                    reason="Uppdragsgivaren begär överlämnande till tingsrätten.",
+                    today=APPLIED, user=None)
+    assert Claim.objects.get(pk=at_kfm.pk).status == "disputed"
 
 
 @pytest.mark.parametrize("what", ["judgment", "enforcement", "no_assets", "nonsense"])
