@@ -96,7 +96,13 @@ def test_the_demo_shows_every_stage_of_collection(no_secret_key):
     run()
     stages = set(Claim.objects.values_list("status", flat=True))
     assert {Status.REGISTERED, Status.REMINDER_SENT, Status.DEMAND_SENT,
-            Status.AWAITING_DECISION, Status.PAID, Status.WITHDRAWN} <= stages
+            Status.AWAITING_DECISION, Status.AT_KRONOFOGDEN, Status.DISPUTED,
+            Status.PAYMENT_PLAN, Status.PAID, Status.WITHDRAWN} <= stages
+    from claims.models import Dispute, KronofogdenApplication, PaymentPlan
+
+    assert KronofogdenApplication.objects.get().state == "prepared"
+    assert Dispute.objects.get().channel == "mitt_arende"
+    assert PaymentPlan.objects.get().status == "active"
 
 
 @pytest.mark.django_db

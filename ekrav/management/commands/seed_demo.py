@@ -31,8 +31,16 @@ from claims.models import Invoice
 from claims.registration import parse_registration
 from claims.selectors import claim_statement
 from claims.creditinfo import CreditInfoClient, client_from_settings
-from claims.decisions import solvency_checks_run
-from claims.services import claim_report_direct_payment, claim_withdraw, invoice_register
+from claims.decisions import claim_decide, solvency_checks_run
+from claims.disputes import dispute_register
+from claims.enforcement import kfm_application_prepare
+from claims.payment_plans import plan_request
+from claims.services import (
+    ClaimError,
+    claim_report_direct_payment,
+    claim_withdraw,
+    invoice_register,
+)
 from creditors.models import ApiKey, Creditor
 from creditors.onboarding import parse_onboarding
 from creditors.services import api_key_create, creditor_onboard
@@ -281,6 +289,34 @@ class Command(BaseCommand):
         bureau = self._bureau()
         if bureau is not None:  # the claims awaiting their decision show their checks
             solvency_checks_run(today=today, client=bureau)
+        self._after_the_demand(cases, user, today)
+
+    def _after_the_demand(self, cases, user, today) -> None:
+        """What the later stages look like, on cases seeded in this run: one sent to
+        Kronofogden (its application prepared), one objected to in Mitt Ärende, one on an
+        instalment plan."""
+        steps = (
+            ("DEMO-1011", "sent to Kronofogden", lambda claim: (
+                claim_decide(claim_id=claim.pk, choice="kronofogden", today=today, user=user),
+                kfm_application_prepare(claim_id=claim.pk, today=today))),
+            ("HB-2001", "objected to", lambda claim: dispute_register(
+                claim_id=claim.pk, channel="mitt_arende", reason="not_delivered",
+                text="Fönsterputsen i september blev aldrig gjord; jag var hemma hela dagen.",
+                received_on=today)),
+            ("DEMO-1005", "on an instalment plan", lambda claim: plan_request(
+                claim_id=claim.pk, months=6, first_due=today + timedelta(days=14),
+                today=today)),
+        )
+        for invoice_number, what, act in steps:
+            claim = cases.get(invoice_number)
+            if claim is None:
+                continue  # seeded before
+            try:
+                act(claim)
+            except ClaimError as exc:  # the demo's dates put the case elsewhere: say so
+                self.stdout.write(f"  {invoice_number}: not {what}: {exc}")
+            else:
+                self.stdout.write(f"  {invoice_number}: {what}.")
 
     def _bureau(self) -> CreditInfoClient | None:
         """The credit bureau client, reaching ekrav's simulator in-process as ``_kivra``."""
