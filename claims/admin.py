@@ -565,8 +565,7 @@ class PaymentPlanAdmin(ServiceWrittenAdmin):
                 plan_decide(plan_id=pk, approve=approve, today=timezone.localdate(),
                             user=request.user)
             except ClaimError as exc:
-                self.message_user(request, " ".join(m for ms in exc.errors.values()
-                                                    for m in ms), messages.WARNING)
+                self.message_user(request, exc.message, messages.WARNING)
                 continue
             done += 1
         self.message_user(request, _("%(n)d plans decided.") % {"n": done})

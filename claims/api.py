@@ -409,7 +409,7 @@ def _validation_error(request, fields):
 def _claim_error(request, exc: ClaimError):
     if exc.code == "claim_closed":
         return _error(request, 409, "claim_closed",
-                      " ".join(m for ms in exc.errors.values() for m in ms))
+                      exc.message)
     fields = {FIELD_PATHS.get(k, k): v for k, v in exc.errors.items()}
     if exc.code == "duplicate_invoice":
         return _error(request, 422, "duplicate_invoice", " ".join(fields["invoice_number"]),

@@ -114,6 +114,23 @@ def solvency_check_record(*, claim: Claim, report, today: date) -> SolvencyCheck
     return check
 
 
+def solvency_check_take(*, claim: Claim, client, today: date) -> SolvencyCheck | None:
+    """Ask the bureau about the claim's debtor and keep the report as today's check; None
+    when the bureau refused this one (logged; the claim is its creditor's to decide). The
+    bureau being unavailable (CreditInfoUnavailable) is the caller's: its run stops."""
+    from claims.creditinfo import CreditInfoError, CreditInfoUnavailable
+
+    try:
+        report = client.report(identity_number=claim.debtor.identity_number,
+                               debtor_kind=claim.debtor.kind)
+    except CreditInfoUnavailable:
+        raise
+    except CreditInfoError as exc:
+        log.warning("no credit report for claim %s: %s", claim.pk, exc)
+        return None
+    return solvency_check_record(claim=claim, report=report, today=today)
+
+
 def claims_to_check():
     """Claims awaiting their decision with no check since the decision step was taken."""
     checked = (SolvencyCheck.objects.filter(claim=OuterRef("pk")).order_by("-taken_on")
@@ -130,21 +147,18 @@ def solvency_checks_run(*, today: date, client, limit: int = 200) -> dict:
     """Check the claims that wait for it, and let each creditor's policy decide where it can.
     The bureau unavailable stops the run (the next one goes on); a report refused for one
     debtor leaves that claim for its creditor. Returns what was done, for the log."""
-    from claims.creditinfo import CreditInfoError, CreditInfoUnavailable
+    from claims.creditinfo import CreditInfoUnavailable
 
     done = {"checked": 0, "decided": 0, "failed": 0}
     for claim in claims_to_check().select_related("debtor", "creditor__policy")[:limit]:
         try:
-            report = client.report(identity_number=claim.debtor.identity_number,
-                                   debtor_kind=claim.debtor.kind)
+            check = solvency_check_take(claim=claim, client=client, today=today)
         except CreditInfoUnavailable as exc:
             log.warning("credit bureau unavailable, checks resume on the next run: %s", exc)
             break
-        except CreditInfoError as exc:
-            log.warning("no credit report for claim %s: %s", claim.pk, exc)
+        if check is None:
             done["failed"] += 1
             continue
-        check = solvency_check_record(claim=claim, report=report, today=today)
         done["checked"] += 1
         done["decided"] += _policy_decides(claim, check, today)
     return done

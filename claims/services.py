@@ -35,6 +35,7 @@ from creditors.models import CollectionPolicy
 from debtors.services import debtor_upsert, debtor_upsert_many
 from ekrav.calendar import first_bank_day_after
 from ekrav.identifiers import ocr_from_base
+from ekrav.errors import DomainError
 from ekrav.money import format_sek
 
 CASE_NUMBER_OFFSET = 100000
@@ -48,13 +49,8 @@ BULK_CHUNK = 500
 JOINABLE = (Status.REGISTERED, Status.REMINDER_SENT)
 
 
-class ClaimError(Exception):
+class ClaimError(DomainError):
     """A rule of the domain refused the write. ``errors`` maps field -> [reason]."""
-
-    def __init__(self, errors: dict[str, list[str]], code: str = "invalid"):
-        self.errors = {k: [str(m) for m in v] for k, v in errors.items()}
-        self.code = code
-        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in self.errors.items()))
 
 
 def _legal(text, **values) -> str:

@@ -119,8 +119,8 @@ def surveillance_checks_run(*, today: date, client, limit: int = 200) -> dict:
     """A new solvency check for each claim in surveillance whose check is due; a debtor who
     can pay again sends the claim back to the decision (the policy, or the creditor, then
     chooses Kronofogden). The bureau unavailable stops the run, as the first checks do."""
-    from claims.creditinfo import CreditInfoError, CreditInfoUnavailable
-    from claims.decisions import _policy_decides, solvency_check_record
+    from claims.creditinfo import CreditInfoUnavailable
+    from claims.decisions import _policy_decides, solvency_check_take
 
     policy = policy_on(today)
     done = {"checked": 0, "back_to_decision": 0}
@@ -134,15 +134,12 @@ def surveillance_checks_run(*, today: date, client, limit: int = 200) -> dict:
                                             every_months=policy.recheck_every_months):
             continue
         try:
-            report = client.report(identity_number=claim.debtor.identity_number,
-                                   debtor_kind=claim.debtor.kind)
+            check = solvency_check_take(claim=claim, client=client, today=today)
         except CreditInfoUnavailable as exc:
             log.warning("credit bureau unavailable, surveillance checks resume later: %s", exc)
             break
-        except CreditInfoError as exc:
-            log.warning("no credit report for claim %s in surveillance: %s", claim.pk, exc)
+        if check is None:
             continue
-        check = solvency_check_record(claim=claim, report=report, today=today)
         done["checked"] += 1
         if check.outcome == rules.SOLVENT and _back_to_decision(claim, today):
             done["back_to_decision"] += 1

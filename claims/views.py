@@ -315,7 +315,7 @@ def claim_message_view(request, claim_id):
             case_message_send(claim=claim, sender="creditor", text=form.cleaned_data["text"],
                               user=request.user)
         except ClaimError as exc:
-            messages.error(request, " ".join(m for ms in exc.errors.values() for m in ms))
+            messages.error(request, exc.message)
         else:
             messages.success(request, _("Your message is sent to our case handlers."))
             return redirect(reverse("claims:detail", args=[claim.pk]) + "#meddelanden")
@@ -336,7 +336,7 @@ def claim_withdraw_view(request, claim_id):
         claim_withdraw(claim=claim, reason=form.cleaned_data["reason"],
                        today=timezone.localdate(), user=request.user)
     except ClaimError as exc:
-        messages.error(request, " ".join(m for ms in exc.errors.values() for m in ms))
+        messages.error(request, exc.message)
     else:
         messages.success(request, _("Case %(case)s is withdrawn.") % {
             "case": claim.case_number})

@@ -65,7 +65,7 @@ def decision_make(request, claim_id):
         claim_decide(claim_id=claim.pk, choice=choice, today=timezone.localdate(),
                      user=request.user, reason=request.POST.get("reason", ""))
     except ClaimError as exc:
-        messages.error(request, " ".join(m for ms in exc.errors.values() for m in ms))
+        messages.error(request, exc.message)
         return redirect("claims:decisions")
     claim.refresh_from_db(fields=["status"])
     messages.success(request, _("Case %(case)s: %(status)s.") % {
@@ -98,7 +98,7 @@ def dispute_position(request, dispute_id):
                        text=request.POST.get("text", ""), today=timezone.localdate(),
                        user=request.user)
     except ClaimError as exc:
-        messages.error(request, " ".join(m for ms in exc.errors.values() for m in ms))
+        messages.error(request, exc.message)
     else:
         messages.success(request, _("Thank you: our case handler takes it from here."))
     return redirect("claims:disputes")
@@ -117,7 +117,7 @@ def plan_answer(request, plan_id):
         plan_decide(plan_id=plan.pk, approve=approve, today=timezone.localdate(),
                     user=request.user)
     except ClaimError as exc:
-        messages.error(request, " ".join(m for ms in exc.errors.values() for m in ms))
+        messages.error(request, exc.message)
     else:
         messages.success(request, _("The plan is agreed: the debtor gets it as a letter.")
                          if approve else _("The plan is declined: collection goes on."))

@@ -20,16 +20,14 @@ from creditors.models import (
     token_digest,
 )
 from creditors.onboarding import CreditorInput
+from ekrav.errors import DomainError
 from ekrav.identifiers import format_identity
 
 INVITATION_DAYS = 14
 
 
-class CreditorError(Exception):
-    def __init__(self, errors: dict[str, list[str]], code: str = "invalid"):
-        self.errors = {k: [str(m) for m in v] for k, v in errors.items()}
-        self.code = code
-        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in self.errors.items()))
+class CreditorError(DomainError):
+    """A rule of onboarding, invitations or keys refused the write."""
 
 
 def _already_customer():

@@ -124,7 +124,7 @@ def user_remove(request, membership_id):
     try:
         membership_deactivate(membership=membership, by=request.user)
     except CreditorError as exc:
-        messages.error(request, " ".join(m for ms in exc.errors.values() for m in ms))
+        messages.error(request, exc.message)
     else:
         messages.success(request, _("%(email)s no longer has access.") % {
             "email": membership.user.email})
@@ -143,7 +143,7 @@ def invitation(request, token):
         try:
             invitation_accept(invitation=found, user=request.user)
         except CreditorError as exc:
-            messages.error(request, " ".join(m for ms in exc.errors.values() for m in ms))
+            messages.error(request, exc.message)
             return redirect("creditors:invitation", token=token)
         request.session[SESSION_KEY] = found.creditor_id
         messages.success(request, _("You now have access to %(company)s.") % {

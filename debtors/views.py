@@ -297,16 +297,8 @@ SWISH_ON_THIS_DEVICE, SWISH_BY_NUMBER = "this-device", "number"
 SWISH_MIN_ORE = 100  # 1 kr: a part payment smaller than that is not worth a Swish
 
 
-class SwishPayForm(forms.Form):
-    amount = SekAmountField(label=gettext_lazy("Amount (SEK)"), min_ore=SWISH_MIN_ORE)
-    phone = forms.CharField(
-        label=gettext_lazy("Your mobile number"), required=False, max_length=30,
-        help_text=gettext_lazy("The number your Swish is connected to. Swish then asks you "
-                               "to approve the payment in the app."),
-        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}))
-    mode = forms.ChoiceField(choices=[(SWISH_BY_NUMBER, SWISH_BY_NUMBER),
-                                      (SWISH_ON_THIS_DEVICE, SWISH_ON_THIS_DEVICE)],
-                             required=False)
+class _AtMostOwedForm(forms.Form):
+    """A payment form's amount: never more than what is left to pay."""
 
     def __init__(self, *args, outstanding_ore: int, **kwargs):
         super().__init__(*args, **kwargs)
@@ -319,6 +311,18 @@ class SwishPayForm(forms.Form):
                 _("You can pay at most what is left to pay, %(amount)s.")
                 % {"amount": format_sek(self.outstanding_ore)}, code="max_value")
         return amount
+
+
+class SwishPayForm(_AtMostOwedForm):
+    amount = SekAmountField(label=gettext_lazy("Amount (SEK)"), min_ore=SWISH_MIN_ORE)
+    phone = forms.CharField(
+        label=gettext_lazy("Your mobile number"), required=False, max_length=30,
+        help_text=gettext_lazy("The number your Swish is connected to. Swish then asks you "
+                               "to approve the payment in the app."),
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}))
+    mode = forms.ChoiceField(choices=[(SWISH_BY_NUMBER, SWISH_BY_NUMBER),
+                                      (SWISH_ON_THIS_DEVICE, SWISH_ON_THIS_DEVICE)],
+                             required=False)
 
     def clean(self):
         data = super().clean()
@@ -466,20 +470,8 @@ CHANNEL_LABELS = {PaymentRequest.Channel.CARD: gettext_lazy("Pay by card"),
 CHANNEL_ROUTES = {PaymentRequest.Channel.CARD: "card", PaymentRequest.Channel.TRUSTLY: "trustly"}
 
 
-class ProviderPayForm(forms.Form):
+class ProviderPayForm(_AtMostOwedForm):
     amount = SekAmountField(label=gettext_lazy("Amount (SEK)"), min_ore=PROVIDER_MIN_ORE)
-
-    def __init__(self, *args, outstanding_ore: int, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.outstanding_ore = outstanding_ore
-
-    def clean_amount(self):
-        amount = self.cleaned_data["amount"]
-        if amount is not None and amount > self.outstanding_ore:
-            raise forms.ValidationError(
-                _("You can pay at most what is left to pay, %(amount)s.")
-                % {"amount": format_sek(self.outstanding_ore)}, code="max_value")
-        return amount
 
 
 def _payable_by(request, claim_id, client) -> tuple[Claim, int]:

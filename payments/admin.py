@@ -117,7 +117,7 @@ class IncomingPaymentAdmin(admin.ModelAdmin):
                 payment_assign(payment_id=pk, claim=form.cleaned_data["case_number"],
                                today=timezone.localdate(), user=request.user)
             except ClaimError as exc:
-                messages.error(request, " ".join(m for ms in exc.errors.values() for m in ms))
+                messages.error(request, exc.message)
             else:
                 messages.success(request, _("The payment is booked on case %(case)s.") % {
                     "case": form.cleaned_data["case_number"].case_number})

@@ -18,21 +18,14 @@ from datetime import date
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from ekrav.errors import DomainError
 from ekrav.identifiers import IdentifierError, normalize_bankgiro
 from payments.models import IncomingPayment, Refund
 from payments.payouts import PayoutFileError, account_digits, clearing_digits
 
 
-class RefundError(Exception):
+class RefundError(DomainError):
     """A refund that cannot be made as asked: ``errors`` maps a field to its messages."""
-
-    def __init__(self, errors: dict[str, list[str]]):
-        super().__init__(errors)
-        self.errors = errors
-
-    @property
-    def message(self) -> str:
-        return " ".join(m for ms in self.errors.values() for m in ms)
 
 
 def refundable_ore(payment: IncomingPayment) -> int:
