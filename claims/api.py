@@ -229,7 +229,10 @@ class AllocationOut(Schema):
 
 class LedgerRowOut(Schema):
     date: datetime.date
-    kind: Literal["capital", "interest", "fee", "payment", "direct_payment"]
+    kind: Literal["capital", "interest", "fee", "payment", "direct_payment",
+                  "written_off_capital", "written_off_interest"] = Field(
+        ..., description="A charge (capital, interest, fee), a payment, or what was written off "
+                         "when the creditor withdrew an invoice after a partial objection.")
     amount: Money
     legal_basis: str
     allocations: list[AllocationOut] = Field(

@@ -7,14 +7,19 @@ holds its letters) — it is looked into, the creditor's position is asked for, 
 told; a disputed claim never goes to Kronofogden for a betalningsföreläggande but, if the
 creditor holds to it, to court. Inability to pay is no objection.
 
-An objection covers the whole claim here; a partial one is registered with its text and
-handled the same way (collection of the undisputed rest is the handler's to resume).
+An objection covers the whole claim, or some of its invoices (a partial objection): then
+the claim keeps its status and collection goes on for the rest, while the disputed invoices
+are held (``claims.statement`` rule 6: no payment reaches them, no letter asks for them, the
+engine takes no step when only they are left). Upheld, they are asked for again, with their
+interest from the due date; withdrawn, what they still owe is written off; to court, they stay
+held.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -22,9 +27,17 @@ from django.utils.translation import gettext as _
 
 from claims.documents import ATTACHMENTS_MAX, attachment_type
 from claims.engine import next_action_on
-from claims.models import Claim, Dispute, DisputeAttachment, Event, Status
-from claims.selectors import claim_policy, claim_snapshots
-from claims.services import ClaimError, _set_status, claim_withdraw
+from claims.models import Claim, Dispute, DisputeAttachment, Event, LedgerEntry, Status
+from claims.selectors import (
+    claim_books,
+    claim_policy,
+    claim_snapshots,
+    interest_key,
+    reference_rates,
+    write_off_key,
+)
+from claims.services import ClaimError, _close_paid, _set_status, claim_withdraw
+from claims.statement import WriteOff, interest_legal_basis
 
 TEXT_MAX = 2000
 # Objections are taken while the agency still collects: not once the claim is closed, and not
@@ -45,9 +58,13 @@ def _text(value: str, field: str, required: bool = False) -> str:
 
 @transaction.atomic
 def dispute_register(*, claim_id: int, channel: str, reason: str, text: str,
-                     received_on: date, user=None, attachments=()) -> Dispute:
+                     received_on: date, user=None, attachments=(),
+                     invoice_ids=None) -> Dispute:
     """Register an objection: the claim is disputed from this moment, every step and letter
-    stops, and the creditor is asked for its position (the portal's objections list)."""
+    stops, and the creditor is asked for its position (the portal's objections list).
+
+    ``invoice_ids``, some of the claim's open invoices, make it partial: only they are held,
+    the rest is collected as before. None, or every open invoice, is the whole claim."""
     if reason not in Dispute.Reason.values:
         raise ClaimError({"reason": [_("Choose a reason.")]}, code="reason")
     kinds = _attachment_kinds(attachments)
@@ -59,17 +76,29 @@ def dispute_register(*, claim_id: int, channel: str, reason: str, text: str,
         raise ClaimError({"status": [_("This claim cannot be objected to now: it is %(status)s.")
                                      % {"status": claim.get_status_display().lower()}]},
                          code="not_open")
+    if claim.disputes.filter(resolved_on__isnull=True).exists():
+        raise ClaimError({"status": [_("An objection is already open: write to us in the "
+                                       "message thread to add to it.")]}, code="open_dispute")
+    books = claim_books(claim)
+    disputed = _disputed_invoices(claim, books, invoice_ids)
     previous = claim.status
-    _set_status(claim, new=Status.DISPUTED, allowed_from=[previous])
-    Claim.objects.filter(pk=claim.pk).update(next_action_on=None)
+    held_from = None
+    if disputed:  # partial: the claim stays where it is; the invoices are held
+        held_from = _after_booked_payments(books, received_on)
+    else:
+        _set_status(claim, new=Status.DISPUTED, allowed_from=[previous])
+        Claim.objects.filter(pk=claim.pk).update(next_action_on=None)
     try:
         with transaction.atomic():
             dispute = Dispute.objects.create(
                 claim=claim, received_on=received_on, channel=channel, reason=reason,
-                text=text, previous_status=previous, registered_by=user)
+                text=text, previous_status=previous, registered_by=user, held_from=held_from)
     except IntegrityError:  # cannot happen under the claim's lock; never two open ones
         raise ClaimError({"status": [_("An objection is already open.")]},
                          code="open_dispute") from None
+    if disputed:
+        dispute.invoices.set(disputed)
+        _next_action_again(claim, held_from)
     for upload, kind in zip(attachments, kinds):
         data = upload.read()
         attachment = DisputeAttachment(dispute=dispute, name=_file_name(upload.name),
@@ -79,8 +108,43 @@ def dispute_register(*, claim_id: int, channel: str, reason: str, text: str,
     Event.objects.create(claim=claim, kind=Event.Kind.DISPUTE, occurred_on=received_on,
                          actor=user, data={"state": "registered", "channel": channel,
                                            "reason": reason, "text": text,
-                                           "attachments": len(kinds)})
+                                           "attachments": len(kinds),
+                                           "invoices": [i.invoice_number for i in disputed]})
     return dispute
+
+
+def _disputed_invoices(claim, books, invoice_ids) -> list:
+    """The invoices a partial objection holds, or [] for the whole claim (no choice, or every
+    invoice still owing)."""
+    if not invoice_ids:
+        return []
+    gone = {row.invoice_id for row in books.write_offs}
+    owing = {i.pk: i for i in claim.invoices.all() if i.pk not in gone}
+    try:
+        chosen = {int(pk) for pk in invoice_ids}
+    except (TypeError, ValueError):
+        chosen = {None}
+    if not chosen <= set(owing):
+        raise ClaimError({"invoices": [_("Choose among the invoices of this case.")]},
+                         code="invoices")
+    if chosen == set(owing):
+        return []
+    return sorted((owing[pk] for pk in chosen), key=lambda i: (i.due_date, i.pk))
+
+
+def _after_booked_payments(books, day: date) -> date:
+    """``day``, or the day after the latest payment booked on or after it: a hold starts or
+    ends where it changes no allocation already in the ledger (claims.statement rule 6)."""
+    latest = max((p.on for p in books.payments if p.on >= day), default=None)
+    return day if latest is None else latest + timedelta(days=1)
+
+
+def _next_action_again(claim: Claim, today: date) -> None:
+    """Date the engine's next step again: what is asked for changed (none if only held
+    invoices are left)."""
+    snapshot = claim_snapshots([claim], as_of=today)[claim.pk]
+    Claim.objects.filter(pk=claim.pk).update(
+        next_action_on=next_action_on(snapshot, claim_policy(claim)))
 
 
 def _attachment_kinds(attachments) -> list[str]:
@@ -149,14 +213,65 @@ def dispute_resolve(*, dispute_id: int, resolution: str, reason: str, today: dat
     dispute.resolved_on, dispute.resolved_by = today, user
     dispute.save(update_fields=["resolution", "resolution_reason", "resolved_on",
                                 "resolved_by"])
-    Event.objects.create(claim=claim, kind=Event.Kind.DISPUTE, occurred_on=today, actor=user,
-                         data={"state": "resolved", "resolution": resolution,
-                               "text": reason})
-    if resolution == Dispute.Resolution.WITHDRAWN:
+    event = Event.objects.create(claim=claim, kind=Event.Kind.DISPUTE, occurred_on=today,
+                                 actor=user, data={"state": "resolved", "resolution": resolution,
+                                                   "text": reason})
+    if dispute.is_partial:
+        _resolve_partial(claim, dispute, event, today, user)
+    elif resolution == Dispute.Resolution.WITHDRAWN:
         claim_withdraw(claim=claim, reason=reason, today=today, user=user)
     elif resolution == Dispute.Resolution.CONTINUED:
         _resume(claim, dispute.previous_status, today)
     return dispute
+
+
+def _resolve_partial(claim: Claim, dispute: Dispute, event: Event, today: date, user) -> None:
+    """Upheld: the held invoices are asked for again from today (their interest too). Withdrawn:
+    what they still owe is written off today, and a claim owing nothing more is paid. To court:
+    they stay held; the rest goes on."""
+    if dispute.resolution == Dispute.Resolution.CONTINUED:
+        dispute.held_until = max(_after_booked_payments(claim_books(claim), today),
+                                 dispute.held_from + timedelta(days=1))
+        dispute.save(update_fields=["held_until"])
+    elif dispute.resolution == Dispute.Resolution.WITHDRAWN:
+        _write_off(claim, dispute, event, today)
+    _next_action_again(claim, today)
+
+
+def _write_off(claim: Claim, dispute: Dispute, event: Event, today: date) -> None:
+    """Book the interest accrued to today, then write off what the disputed invoices still owe
+    (claims.statement's WriteOff); nothing owed any more closes the claim as paid."""
+    books = claim_books(claim)
+    # After every payment booked (their days' allocations stay as they are).
+    day = max([today, *(p.on for p in books.payments)])
+    ids = set(dispute.invoices.values_list("pk", flat=True))
+    books = dataclasses.replace(books, write_offs=(*books.write_offs, *(
+        WriteOff(invoice_id=pk, on=day) for pk in sorted(ids))))
+    try:
+        statement = books.statement(as_of=day, rates=reference_rates(),
+                                    interest_enabled=claim_policy(claim).interest_enabled)
+    except ValueError as exc:  # the rate table does not reach back: staff add the rates
+        raise ClaimError({"resolution": [str(exc)]}, code="no_statement") from None
+    K, rows = LedgerEntry.Kind, []
+    interest = books.interest_to_book(statement)
+    if interest:
+        rows.append(LedgerEntry(claim=claim, kind=K.INTEREST, amount_ore=interest,
+                                booked_on=day, key=interest_key(day), event=event,
+                                legal_basis=interest_legal_basis(day)))
+    numbers = dict(dispute.invoices.values_list("pk", "invoice_number"))
+    for gone in statement.written_off:
+        if gone.invoice_id not in ids:
+            continue
+        basis = f"Faktura {numbers[gone.invoice_id]} återkallad efter bestridande"
+        for kind, part, amount in ((K.WRITTEN_OFF_CAPITAL, "capital", gone.capital_ore),
+                                   (K.WRITTEN_OFF_INTEREST, "interest", gone.interest_ore)):
+            if amount:
+                rows.append(LedgerEntry(claim=claim, kind=kind, amount_ore=amount,
+                                        booked_on=day, event=event, legal_basis=basis,
+                                        key=write_off_key(part, gone.invoice_id)))
+    LedgerEntry.objects.bulk_create(rows)
+    if statement.total_owed_ore == 0:
+        _close_paid(claim, today=today, user=dispute.resolved_by)
 
 
 def _resume(claim: Claim, status: str, today: date) -> None:

@@ -60,8 +60,12 @@ def application_of(claim: Claim, *, today: date) -> kfm.Application:
     statement, problem = claim_statement(claim, as_of=today)
     if statement is None:
         raise ClaimError({"interest": [problem]}, code="no_statement")
+    if statement.held_ore:  # a disputed claim never goes to a betalningsföreläggande
+        raise ClaimError({"dispute": [_("Part of the claim is disputed: resolve the objection "
+                                        "before applying.")]}, code="partly_disputed")
     creditor, debtor, agency = claim.creditor, claim.debtor, settings.AGENCY
-    invoices = {i.pk: i for i in claim.invoices.all()}
+    gone = {line.invoice_id for line in statement.invoices if line.written_off_on}
+    invoices = {i.pk: i for i in claim.invoices.all() if i.pk not in gone}
     running = claim_policy(claim).interest_enabled
     sub_claims = [kfm.SubClaim(
         kind=kfm.CAPITAL, amount_ore=line.capital_ore, due_date=line.due_date,

@@ -199,10 +199,15 @@ class LedgerEntry(models.Model):
         PAID_INTEREST = "paid_interest", _("Paid: interest")
         PAID_CAPITAL = "paid_capital", _("Paid: capital")
         SURPLUS = "surplus", _("Overpaid: held for refund")
+        # An invoice the creditor withdrew after a partial objection: what it still owed,
+        # keyed "write_off:<part>:invoice:<id>". No money moves; the claim owes less.
+        WRITTEN_OFF_CAPITAL = "written_off_capital", _("Withdrawn: capital")
+        WRITTEN_OFF_INTEREST = "written_off_interest", _("Withdrawn: interest")
 
     CHARGES = (Kind.CAPITAL, Kind.INTEREST, Kind.FEE)
     PAYMENTS = (Kind.DIRECT_PAYMENT, Kind.PAYMENT)
     ALLOCATIONS = (Kind.PAID_COSTS, Kind.PAID_INTEREST, Kind.PAID_CAPITAL, Kind.SURPLUS)
+    WRITE_OFFS = (Kind.WRITTEN_OFF_CAPITAL, Kind.WRITTEN_OFF_INTEREST)
 
     claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="ledger")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -540,7 +545,11 @@ class KronofogdenApplication(models.Model):
 
 class Dispute(models.Model):
     """An objection to the claim (bestridande): collection stops at once, the creditor is
-    asked for its position, and a handler resolves it. At most one open per claim."""
+    asked for its position, and a handler resolves it. At most one open per claim.
+
+    A partial objection names some of the claim's invoices (``invoices``; none: the whole
+    claim): only they are held (``claims.statement`` rule 6), from ``held_from`` until
+    ``held_until`` (upheld), while the rest is collected as before."""
 
     class Channel(models.TextChoices):
         MITT_ARENDE = "mitt_arende", _("Mitt Ärende")
@@ -571,6 +580,10 @@ class Dispute(models.Model):
     channel = models.CharField(_("received by"), max_length=12, choices=Channel.choices)
     reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
     text = models.TextField(_("the debtor's words"), max_length=2000, blank=True)
+    invoices = models.ManyToManyField(Invoice, blank=True, related_name="disputes",
+                                      verbose_name=_("disputed invoices"))
+    held_from = models.DateField(null=True, blank=True)
+    held_until = models.DateField(null=True, blank=True)
     # The status collection returns to if the objection is rejected.
     previous_status = models.CharField(max_length=20, choices=Status.choices)
     registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
@@ -608,6 +621,10 @@ class Dispute(models.Model):
     @property
     def is_open(self) -> bool:
         return self.resolved_on is None
+
+    @property
+    def is_partial(self) -> bool:
+        return self.held_from is not None
 
 
 class SurveillancePolicy(models.Model):

@@ -11,14 +11,24 @@ from django.utils import timezone
 from claims import interest
 from claims.engine import Policy, Snapshot
 from claims.fees import FeeCaps
-from claims.models import Claim, Invoice, LedgerEntry, ReferenceRate, StatutoryFee, Step
+from claims.models import (
+    Claim,
+    Dispute,
+    Invoice,
+    LedgerEntry,
+    ReferenceRate,
+    StatutoryFee,
+    Step,
+)
 from claims.statement import (
     Charge,
+    Hold,
     InvoiceCapital,
     Owed,
     Payment,
     RateTable,
     Statement,
+    WriteOff,
     interest_to_book,
     owed,
     statement,
@@ -29,6 +39,12 @@ from creditors.models import CollectionPolicy
 FEE_PREFIX = "fee:"
 # An interest row's: "interest:<day>", the interest accrued up to that day not booked before.
 INTEREST_PREFIX = "interest:"
+# A write-off's: "write_off:<capital|interest>:invoice:<id>", once per invoice and part.
+WRITE_OFF_PREFIX = "write_off:"
+
+
+def write_off_key(part: str, invoice_id: int) -> str:
+    return f"{WRITE_OFF_PREFIX}{part}:invoice:{invoice_id}"
 
 
 @dataclass(frozen=True)
@@ -47,19 +63,23 @@ class Balance:
     paid_interest: int = 0
     paid_costs: int = 0
     surplus: int = 0
+    written_off_capital: int = 0  # of invoices withdrawn after a partial objection
+    written_off_interest: int = 0
 
     @property
     def outstanding(self) -> int:
-        """What the debtor still owes: every charge less every payment not held for refund."""
-        return self.capital + self.interest + self.fees - (self.paid - self.surplus)
+        """What the debtor still owes: every charge less every payment not held for refund
+        and what was written off."""
+        return (self.capital + self.interest + self.fees - (self.paid - self.surplus)
+                - self.written_off_capital - self.written_off_interest)
 
     @property
     def remaining_capital(self) -> int:
-        return self.capital - self.paid_capital
+        return self.capital - self.paid_capital - self.written_off_capital
 
     @property
     def remaining_interest(self) -> int:
-        return self.interest - self.paid_interest
+        return self.interest - self.paid_interest - self.written_off_interest
 
     @property
     def remaining_fees(self) -> int:
@@ -77,6 +97,8 @@ def _sums():
         "paid_interest": Sum("amount_ore", filter=Q(kind=K.PAID_INTEREST)),
         "paid_costs": Sum("amount_ore", filter=Q(kind=K.PAID_COSTS)),
         "surplus": Sum("amount_ore", filter=Q(kind=K.SURPLUS)),
+        "written_off_capital": Sum("amount_ore", filter=Q(kind=K.WRITTEN_OFF_CAPITAL)),
+        "written_off_interest": Sum("amount_ore", filter=Q(kind=K.WRITTEN_OFF_INTEREST)),
     }
 
 
@@ -219,6 +241,13 @@ class ClaimBooks:
     reminder_fee_agreed: bool  # on any of its invoices
     ledger_outstanding_ore: int  # Balance.outstanding: charges less payments
     payment_keys: frozenset[str] = frozenset()  # the payments' ledger keys (exactly once)
+    holds: tuple[Hold, ...] = ()  # invoices under a partial objection
+    write_offs: tuple[WriteOff, ...] = ()  # invoices withdrawn after one
+
+    @property
+    def plain(self) -> bool:
+        """No partial objection: the quick sums of ``claims.statement`` hold."""
+        return not self.holds and not self.write_offs
 
     def statement(self, *, as_of: date, rates, interest_enabled: bool,
                   extra_payments=()) -> Statement:
@@ -226,13 +255,15 @@ class ClaimBooks:
         being reported). ValueError when the rate table does not reach back."""
         return statement(invoices=self.invoices, charges=self.charges,
                          payments=(*self.payments, *extra_payments), as_of=as_of, rates=rates,
-                         interest_enabled=interest_enabled)
+                         interest_enabled=interest_enabled, holds=self.holds,
+                         write_offs=self.write_offs)
 
     def owed(self, *, as_of: date, rates: RateTable, interest_enabled: bool) -> Owed:
         """What the claim owes as of ``as_of`` (``claims.statement.owed``); ValueError when
         the rate table does not reach back."""
         return owed(invoices=self.invoices, charges=self.charges, payments=self.payments,
-                    as_of=as_of, rates=rates, interest_enabled=interest_enabled)
+                    as_of=as_of, rates=rates, interest_enabled=interest_enabled,
+                    holds=self.holds, write_offs=self.write_offs)
 
     def interest_to_book(self, accrued: Statement | Owed | None) -> int:
         """What to book as interest on ``accrued.as_of``: 0 without a statement, or when that
@@ -242,15 +273,21 @@ class ClaimBooks:
         return interest_to_book(accrued, self.interest_booked_ore)
 
 
-def _books(ledger_rows, invoice_rows) -> ClaimBooks:
-    """``ClaimBooks`` from one claim's ledger rows ``(id, kind, key, amount, booked_on)`` and
-    invoice rows ``(id, due_date, amount, reminder_fee_agreed)``."""
+def _books(ledger_rows, invoice_rows, holds=()) -> ClaimBooks:
+    """``ClaimBooks`` from one claim's ledger rows ``(id, kind, key, amount, booked_on)``,
+    invoice rows ``(id, due_date, amount, reminder_fee_agreed)`` and partial objections'
+    ``Hold``s."""
     K = LedgerEntry.Kind
-    charges, payments, fees, days, keys = [], [], set(), set(), set()
+    charges, payments, fees, days, keys, write_offs = [], [], set(), set(), set(), {}
     interest_booked = outstanding = 0
     for pk, kind, key, amount, booked_on in ledger_rows:
         if kind in LedgerEntry.ALLOCATIONS:
             continue  # the detail of a payment, already counted as the payment
+        if kind in LedgerEntry.WRITE_OFFS:
+            outstanding -= amount
+            invoice_id = int(key.rsplit(":", 1)[1])
+            write_offs[invoice_id] = WriteOff(invoice_id=invoice_id, on=booked_on)
+            continue
         if kind in LedgerEntry.PAYMENTS:
             outstanding -= amount
             # Zero-padded: the statement orders one day's payments by ref, as they were booked.
@@ -273,7 +310,8 @@ def _books(ledger_rows, invoice_rows) -> ClaimBooks:
         interest_days=frozenset(days) if days else _NONE,
         fees_charged=frozenset(fees) if fees else _NONE,
         reminder_fee_agreed=any([row[3] for row in invoice_rows]),
-        ledger_outstanding_ore=outstanding, payment_keys=frozenset(keys) if keys else _NONE)
+        ledger_outstanding_ore=outstanding, payment_keys=frozenset(keys) if keys else _NONE,
+        holds=tuple(holds), write_offs=tuple(write_offs.values()))
 
 
 _NONE = frozenset()  # shared by the many claims without fees, interest days or payments
@@ -283,7 +321,8 @@ _INVOICE_FIELDS = ("id", "due_date", "amount_ore", "reminder_fee_agreed")
 
 
 def claim_books_of(ids) -> dict[int, ClaimBooks]:
-    """``ClaimBooks`` of a batch of claims in two queries (the ledger, the invoices)."""
+    """``ClaimBooks`` of a batch of claims in three queries (the ledger, the invoices, partial
+    objections; a fourth for their invoices when there are any)."""
     ledger, invoices = {pk: [] for pk in ids}, {pk: [] for pk in ids}
     for claim_id, *row in (LedgerEntry.objects.filter(one_of("claim_id", ids)).order_by()
                            .values_list("claim_id", *_LEDGER_FIELDS)):
@@ -291,13 +330,38 @@ def claim_books_of(ids) -> dict[int, ClaimBooks]:
     for claim_id, *row in (Invoice.objects.filter(one_of("claim_id", ids)).order_by()
                            .values_list("claim_id", *_INVOICE_FIELDS)):
         invoices[claim_id].append(row)
-    return {pk: _books(ledger[pk], invoices[pk]) for pk in ids}
+    holds = claims_holds(Dispute.objects.filter(one_of("claim_id", ids)))
+    return {pk: _books(ledger[pk], invoices[pk], holds.get(pk, ())) for pk in ids}
+
+
+def claims_holds(disputes) -> dict[int, list[Hold]]:
+    """{claim id: [Hold]} of the partial objections among ``disputes`` (a queryset): one
+    query, and one more for their invoices when there are any."""
+    partial = {pk: (claim_id, start, end) for pk, claim_id, start, end in disputes.filter(
+        held_from__isnull=False).order_by().values_list("pk", "claim_id", "held_from",
+                                                        "held_until")}
+    found = {}
+    if partial:
+        for dispute_id, invoice_id in (Dispute.invoices.through.objects
+                                       .filter(dispute_id__in=list(partial)).order_by()
+                                       .values_list("dispute_id", "invoice_id")):
+            claim_id, start, end = partial[dispute_id]
+            found.setdefault(claim_id, []).append(Hold(invoice_id=invoice_id, start=start,
+                                                       end=end))
+    return found
 
 
 def claim_books(claim: Claim) -> ClaimBooks:
-    """One claim's ``ClaimBooks`` (from its prefetched ledger and invoices, if they are)."""
+    """One claim's ``ClaimBooks`` (from its prefetched ledger and invoices, if they are). Its
+    partial objections are read once per instance, like a prefetch: a page builds the books
+    several times; a service that changes them reads the claim again."""
+    holds = getattr(claim, "_holds_read", None)
+    if holds is None:
+        holds = claim._holds_read = tuple(
+            claims_holds(Dispute.objects.filter(claim_id=claim.pk)).get(claim.pk, ()))
     return _books([tuple(getattr(e, f) for f in _LEDGER_FIELDS) for e in claim.ledger.all()],
-                  [tuple(getattr(i, f) for f in _INVOICE_FIELDS) for i in claim.invoices.all()])
+                  [tuple(getattr(i, f) for f in _INVOICE_FIELDS) for i in claim.invoices.all()],
+                  holds)
 
 
 @dataclass(frozen=True)
@@ -329,10 +393,11 @@ def claim_states_of(rows, *, as_of: date, rates: RateTable) -> dict[int, ClaimSt
     the tick reads 1000 claims a batch), with ``rates`` read and prepared once by the caller.
     A row without the hold gives a snapshot without one.
 
-    Three queries whatever the batch size: the ledger, the invoices and the steps taken. The
-    snapshot's ``outstanding_ore`` is what the debtor owes as of ``as_of``, interest to that day
-    included (a debtor who paid the capital only has not paid); without a statement, the
-    ledger's balance.
+    A few queries whatever the batch size: the books (``claim_books_of``) and the steps taken.
+    The snapshot's ``outstanding_ore`` is what is asked of the debtor as of ``as_of``, interest
+    to that day included (a debtor who paid the capital only has not paid), less what a partial
+    objection holds (the engine takes no step for nothing); without a statement, the ledger's
+    balance.
     """
     ids = [row[0] for row in rows]
     books = claim_books_of(ids)
@@ -352,7 +417,8 @@ def claim_states_of(rows, *, as_of: date, rates: RateTable) -> dict[int, ClaimSt
         snapshot = Snapshot(
             status=status, registered_on=registered_on, debtor_kind=debtor_kind,
             reminder_fee_agreed=books[pk].reminder_fee_agreed,
-            outstanding_ore=owes.total_ore if owes else books[pk].ledger_outstanding_ore,
+            outstanding_ore=(owes.collectible_ore if owes
+                             else books[pk].ledger_outstanding_ore),
             reminder_sent_on=reminder_sent_on, reminder_deadline=reminder_deadline,
             demand_sent_on=demand_sent_on, demand_deadline=demand_deadline,
             hold_until=hold[0] if hold else None, fees_charged=books[pk].fees_charged)
@@ -394,6 +460,7 @@ def open_case_for(creditor, identity_number: str) -> Claim | None:
 def dashboard_months(*, creditor, today: date, count: int = 12):
     """The creditor's registered, collected and outstanding amounts per month (the dashboard):
     three grouped queries over the ledger, whatever the number of claims."""
+    from django.db.models import Case, When
     from django.db.models.functions import TruncMonth
 
     from claims.dashboard import monthly, months_back
@@ -410,15 +477,25 @@ def dashboard_months(*, creditor, today: date, count: int = 12):
 
     before = ledger.filter(booked_on__lt=first).aggregate(
         charged=Sum("amount_ore", filter=Q(kind__in=LedgerEntry.CHARGES)),
+        written_off=Sum("amount_ore", filter=Q(kind__in=LedgerEntry.WRITE_OFFS)),
         paid=Sum("amount_ore", filter=Q(kind__in=LedgerEntry.PAYMENTS)),
         surplus=Sum("amount_ore", filter=Q(kind=K.SURPLUS)))
     paid = per_month(LedgerEntry.PAYMENTS)
     for month, surplus in per_month([K.SURPLUS]).items():  # held for refund: not collected
         paid[month] = paid.get(month, 0) - surplus
-    return monthly(today=today, count=count, charged_before=before["charged"] or 0,
+    # Charged less withdrawn (an invoice written off after a partial objection), one query.
+    charged = {row["month"]: row["total"] for row in (
+        ledger.filter(kind__in=[*LedgerEntry.CHARGES, *LedgerEntry.WRITE_OFFS],
+                      booked_on__gte=first, booked_on__lte=today)
+        .annotate(month=TruncMonth("booked_on")).values("month")
+        .annotate(total=Sum(Case(When(kind__in=LedgerEntry.WRITE_OFFS,
+                                      then=-F("amount_ore")), default=F("amount_ore"),
+                                 output_field=LedgerEntry._meta.get_field("amount_ore"))))
+        .order_by())}
+    return monthly(today=today, count=count,
+                   charged_before=(before["charged"] or 0) - (before["written_off"] or 0),
                    paid_before=(before["paid"] or 0) - (before["surplus"] or 0),
-                   charged=per_month(LedgerEntry.CHARGES), registered=per_month([K.CAPITAL]),
-                   paid=paid)
+                   charged=charged, registered=per_month([K.CAPITAL]), paid=paid)
 
 
 # --- The decision inbox (claims.decision, claims.decisions) -----------------------------------

@@ -652,10 +652,15 @@ def _book_payment(locked, books, owed, *, kind, key, amount_ore, paid_on, event,
                     key=f"{key}>{name}", event=event, legal_basis=ALLOCATION_BASIS)
         for part_kind, name, amount in _allocation_parts(allocation)])
     if owed.after == 0:
-        _set_status(locked, new=Status.PAID, allowed_from=_open_statuses())
-        Claim.objects.filter(pk=locked.pk).update(next_action_on=None)
-        Event.objects.create(claim=locked, kind=Event.Kind.PAID, occurred_on=today, actor=user)
+        _close_paid(locked, today=today, user=user)
     return entry, allocation.surplus_ore
+
+
+def _close_paid(claim: Claim, *, today: date, user=None) -> None:
+    """Nothing is owed any more: the claim is paid, and every step stops."""
+    _set_status(claim, new=Status.PAID, allowed_from=_open_statuses())
+    Claim.objects.filter(pk=claim.pk).update(next_action_on=None)
+    Event.objects.create(claim=claim, kind=Event.Kind.PAID, occurred_on=today, actor=user)
 
 
 # 9 kap. 5 § handelsbalken: a payment pays costs, then interest, then capital (DOMAIN.md).
@@ -691,8 +696,8 @@ def _owed_with_payment(claim, books, *, amount_ore, paid_on, rates=None,
                  "interest_enabled": (claim_policy(claim).interest_enabled
                                       if interest_enabled is None else interest_enabled)}
     try:
-        if not need_before and (not books.payments
-                                or all(p.on == paid_on for p in books.payments)):
+        if not need_before and books.plain and (
+                not books.payments or all(p.on == paid_on for p in books.payments)):
             # The claim's first payment, or another of the same day (most of a BgMax file's):
             # the statement's figures without itemising it (claims.statement).
             allocation, on_day = same_day_payment(

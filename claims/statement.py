@@ -22,7 +22,15 @@ The rules (DOMAIN.md "Interest" and "Allocation of a partial payment", issues 3 
    up to and including the payment day, not yet paid), then capital, invoice by invoice, oldest
    due date first (ties by invoice id). What is left is **surplus**: an overpayment held for
    refund. It is never kept and never applied to a fee booked later; offsetting it is a
-   handler's decision, booked as such.
+   handler's decision, booked as such. Interest paid is taken off the invoices' interest
+   oldest due date first too, so each invoice knows what it still owes of both.
+6. **A partial objection** (bestridande of some of the invoices) puts those invoices on
+   ``Hold`` from a day: a payment on a held day reaches neither their interest nor their
+   capital (the debtor pays what is not disputed; beyond it is surplus), and what they owe is
+   ``held_ore``, not asked for (``collectible_ore``). They still accrue interest: upheld, the
+   creditor is owed it from the due date. A ``WriteOff`` takes an invoice out on a day (the
+   creditor withdrew it): what it still owed, capital and interest, is written off, after the
+   day's payments, and it bears no interest after.
 5. **Rounding.** Each invoice's interest is computed in segments that end at every payment day:
    ``[due + 1, P1]``, ``[P1 + 1, P2]``, ..., ``[Pn + 1, as_of]``, each by ``interest_lines``
    (one line per rate period, rounded once). The cut is made for every invoice, even one whose
@@ -84,6 +92,47 @@ class InvoiceCapital:
             raise ValueError(f"invoice_id of {self!r} must be an int")
         _check_day(self, "due_date", self.due_date)
         _check_ore(self, "amount_ore", self.amount_ore)
+
+
+@dataclass(frozen=True)
+class Hold:
+    """An invoice under a partial objection from ``start`` (inclusive) to ``end`` (exclusive;
+    None while it lasts): payments on those days do not reach it (rule 6)."""
+
+    invoice_id: int
+    start: date
+    end: date | None = None
+
+    def __post_init__(self):
+        _check_day(self, "start", self.start)
+        if self.end is not None:
+            _check_day(self, "end", self.end)
+            if self.end <= self.start:
+                raise ValueError(f"end of {self!r} must be after its start")
+
+    def covers(self, day: date) -> bool:
+        return self.start <= day and (self.end is None or day < self.end)
+
+
+@dataclass(frozen=True)
+class WriteOff:
+    """An invoice taken out of the claim on ``on``: what it still owes is written off (rule 6)."""
+
+    invoice_id: int
+    on: date
+
+    def __post_init__(self):
+        _check_day(self, "on", self.on)
+
+
+@dataclass(frozen=True)
+class WrittenOff:
+    """What a ``WriteOff`` took off the claim."""
+
+    invoice_id: int
+    on: date
+    capital_ore: int
+    interest_ore: int
 
 
 @dataclass(frozen=True)
@@ -150,6 +199,9 @@ class InvoiceStatement:
     amount_ore: int  # the capital as registered
     capital_ore: int  # still owed
     interest_lines: tuple[InterestLine, ...]  # in date order, cut at every payment day
+    interest_owed_ore: int = 0  # accrued less what payments (and a write-off) covered
+    held: bool = False  # under a partial objection as of the day: not asked for
+    written_off_on: date | None = None
 
     @property
     def interest_accrued_ore(self) -> int:
@@ -159,7 +211,7 @@ class InvoiceStatement:
 @dataclass(frozen=True)
 class Statement:
     """The claim as of ``as_of``. Interest is owed as accrued lines minus what payments paid of
-    it; it is not itemised per invoice once paid, since payments pay interest as one component."""
+    it (and a write-off took off), per invoice."""
 
     as_of: date
     invoices: tuple[InvoiceStatement, ...]  # oldest due date first (the capital order)
@@ -170,6 +222,13 @@ class Statement:
     paid_ore: int
     surplus_ore: int  # overpayment held for refund, never silently kept
     allocations: tuple[Allocation, ...]  # in the order the payments were taken
+    held_ore: int = 0  # owed by invoices under a partial objection: part of the total, not asked
+    written_off: tuple[WrittenOff, ...] = ()
+
+    @property
+    def collectible_ore(self) -> int:
+        """What is asked for: the total owed less what a partial objection holds."""
+        return self.total_owed_ore - self.held_ore
 
     @property
     def interest_lines(self) -> tuple[InterestLine, ...]:
@@ -243,13 +302,14 @@ def statement(*, invoices: Sequence[InvoiceCapital], charges: Sequence[Charge],
               payments: Sequence[Payment], as_of: date,
               rates: Sequence[ReferenceRate] | RateTable, interest_enabled: bool = True,
               order: AllocationOrder = AllocationOrder.COSTS_INTEREST_CAPITAL,
-              margin: Decimal = MARGIN) -> Statement:
+              margin: Decimal = MARGIN, holds: Sequence[Hold] = (),
+              write_offs: Sequence[WriteOff] = ()) -> Statement:
     """The claim as of ``as_of`` (inclusive), by the rules in the module docstring.
 
     ``rates`` must cover every interest day on which capital is owed (ValueError otherwise);
     it is not read when ``interest_enabled`` is False. A ``RateTable`` is the same table
     prepared for many statements. ``margin`` is the statutory 8 unless a higher rate was
-    agreed in advance.
+    agreed in advance. ``holds`` and ``write_offs`` come of partial objections (rule 6).
     """
     _check_day("statement", "as_of", as_of)
     table = rates if isinstance(rates, RateTable) else RateTable(rates)
@@ -257,10 +317,13 @@ def statement(*, invoices: Sequence[InvoiceCapital], charges: Sequence[Charge],
     ordered = _in_capital_order(invoices)
     booked = _sorted_rows(charges, Charge, key=lambda row: row.on)
     received = _payments_in_order(payments)
+    holds, write_offs = _holds_and_write_offs(ordered, holds, write_offs)
 
     owed_capital = {invoice.invoice_id: invoice.amount_ore for invoice in ordered}
     lines: dict[int, list[InterestLine]] = {invoice.invoice_id: [] for invoice in ordered}
     accrued_through = {invoice.invoice_id: invoice.due_date for invoice in ordered}
+    covered_interest = dict.fromkeys(owed_capital, 0)
+    written_off: dict[int, WrittenOff] = {}
 
     def accrue(through: date) -> None:
         """Interest on each invoice's current capital for the days not yet accrued."""
@@ -275,43 +338,92 @@ def statement(*, invoices: Sequence[InvoiceCapital], charges: Sequence[Charge],
             if capital:  # constant over the segment: capital only changes at a payment
                 lines[invoice.invoice_id] += table.lines(first, through, capital, margin)
 
-    covered = {"costs": 0, "interest": 0}
+    def interest_owed(invoice_id: int) -> int:
+        return _rounded(lines[invoice_id]) - covered_interest[invoice_id]
+
+    covered_costs = 0
     allocations = []
-    for payment in (row for row in received if row.on <= as_of):
-        accrue(through=payment.on)
+    # A day's payments, then its write-offs (a write-off takes what is left after them).
+    happenings = sorted([(row.on, 0, row.ref, row) for row in received if row.on <= as_of]
+                        + [(row.on, 1, str(row.invoice_id), row) for row in write_offs
+                           if row.on <= as_of], key=lambda item: item[:3])
+    for day, _, _, row in happenings:
+        accrue(through=day)
+        if isinstance(row, WriteOff):
+            written_off[row.invoice_id] = WrittenOff(
+                invoice_id=row.invoice_id, on=day, capital_ore=owed_capital[row.invoice_id],
+                interest_ore=interest_owed(row.invoice_id))
+            covered_interest[row.invoice_id] += written_off[row.invoice_id].interest_ore
+            owed_capital[row.invoice_id] = 0
+            continue
+        # Rule 6: invoices held on the day (or written off) are out of this payment's reach.
+        reach = [invoice for invoice in ordered
+                 if invoice.invoice_id not in written_off
+                 and not any(hold.covers(day) for hold in holds.get(invoice.invoice_id, ()))]
         owed = {
-            "costs": sum(row.amount_ore for row in booked if row.on <= payment.on)
-            - covered["costs"],
-            "interest": sum(map(_rounded, lines.values())) - covered["interest"],
-            "capital": sum(owed_capital.values()),
+            "costs": sum(charge.amount_ore for charge in booked if charge.on <= day)
+            - covered_costs,
+            "interest": sum(interest_owed(invoice.invoice_id) for invoice in reach),
+            "capital": sum(owed_capital[invoice.invoice_id] for invoice in reach),
         }
-        left, paid = payment.amount_ore, {}
+        left, paid = row.amount_ore, {}
         for bucket in buckets:
             paid[bucket] = min(left, owed[bucket])
             left -= paid[bucket]
-        covered["costs"] += paid["costs"]
-        covered["interest"] += paid["interest"]
+        covered_costs += paid["costs"]
+        interest_left = paid["interest"]
+        for invoice in reach:  # oldest due date first, like the capital
+            part = min(interest_left, interest_owed(invoice.invoice_id))
+            covered_interest[invoice.invoice_id] += part
+            interest_left -= part
         allocations.append(Allocation(
-            payment_ref=payment.ref, on=payment.on, costs_ore=paid["costs"],
+            payment_ref=row.ref, on=day, costs_ore=paid["costs"],
             interest_ore=paid["interest"], capital_ore=paid["capital"], surplus_ore=left,
-            capital_by_invoice=_repay_capital(paid["capital"], ordered, owed_capital)))
+            capital_by_invoice=_repay_capital(paid["capital"], reach, owed_capital)))
     accrue(through=as_of)
 
     accrued = sum(map(_rounded, lines.values()))
+    held = {invoice.invoice_id for invoice in ordered
+            if any(hold.covers(as_of) for hold in holds.get(invoice.invoice_id, ()))}
     return Statement(
         as_of=as_of,
         invoices=tuple(InvoiceStatement(
             invoice_id=invoice.invoice_id, due_date=invoice.due_date,
             amount_ore=invoice.amount_ore, capital_ore=owed_capital[invoice.invoice_id],
-            interest_lines=tuple(lines[invoice.invoice_id])) for invoice in ordered),
+            interest_lines=tuple(lines[invoice.invoice_id]),
+            interest_owed_ore=interest_owed(invoice.invoice_id),
+            held=invoice.invoice_id in held,
+            written_off_on=(written_off[invoice.invoice_id].on
+                            if invoice.invoice_id in written_off else None))
+            for invoice in ordered),
         capital_ore=sum(owed_capital.values()),
         interest_accrued_ore=accrued,
-        interest_owed_ore=accrued - covered["interest"],
-        costs_owed_ore=sum(row.amount_ore for row in booked if row.on <= as_of) - covered["costs"],
+        interest_owed_ore=accrued - sum(covered_interest.values()),
+        costs_owed_ore=sum(row.amount_ore for row in booked if row.on <= as_of) - covered_costs,
         paid_ore=sum(allocation.amount_ore for allocation in allocations),
         surplus_ore=sum(allocation.surplus_ore for allocation in allocations),
         allocations=tuple(allocations),
+        held_ore=sum(owed_capital[pk] + interest_owed(pk) for pk in held),
+        written_off=tuple(written_off.values()),
     )
+
+
+def _holds_and_write_offs(ordered, holds, write_offs):
+    """``{invoice id: [Hold]}`` and the write-offs, each of an invoice of the claim, at most
+    one write-off per invoice."""
+    ids = {invoice.invoice_id for invoice in ordered}
+    by_invoice: dict[int, list[Hold]] = {}
+    for hold in _sorted_rows(holds, Hold, key=lambda row: row.start):
+        if hold.invoice_id not in ids:
+            raise ValueError(f"{hold!r} is not of an invoice of the claim")
+        by_invoice.setdefault(hold.invoice_id, []).append(hold)
+    write_offs = _sorted_rows(write_offs, WriteOff, key=lambda row: (row.on, row.invoice_id))
+    if len({row.invoice_id for row in write_offs}) != len(write_offs):
+        raise ValueError("an invoice is written off twice")
+    for row in write_offs:
+        if row.invoice_id not in ids:
+            raise ValueError(f"{row!r} is not of an invoice of the claim")
+    return by_invoice, write_offs
 
 
 def _rounded(lines: list[InterestLine]) -> int:
@@ -366,25 +478,32 @@ class Owed:
     as_of: date
     total_ore: int
     interest_accrued_ore: int
+    held_ore: int = 0  # of the total, held by a partial objection: not asked for
+
+    @property
+    def collectible_ore(self) -> int:
+        return self.total_ore - self.held_ore
 
 
 def owed(*, invoices: Sequence[InvoiceCapital], charges: Sequence[Charge],
          payments: Sequence[Payment], as_of: date, rates: Sequence[ReferenceRate] | RateTable,
-         interest_enabled: bool = True, margin: Decimal = MARGIN) -> Owed:
+         interest_enabled: bool = True, margin: Decimal = MARGIN, holds: Sequence[Hold] = (),
+         write_offs: Sequence[WriteOff] = ()) -> Owed:
     """``statement``'s total owed and interest accrued, for the tick's thousands of claims.
 
     A claim no payment has reached by ``as_of`` (most of them) needs no allocation: by rule 5
     each invoice's interest is then that of its whole capital from the day after its due date,
     the costs are those booked by ``as_of``, and the sums come without itemising (a third of a
-    statement's time). Any other claim gets its statement.
+    statement's time). Any other claim (and one with a partial objection) gets its statement.
     """
     _check_day("owed", "as_of", as_of)
     rates = rates if isinstance(rates, RateTable) else RateTable(rates)
-    if any(payment.on <= as_of for payment in payments):
+    if holds or write_offs or any(payment.on <= as_of for payment in payments):
         full = statement(invoices=invoices, charges=charges, payments=payments, as_of=as_of,
-                         rates=rates, interest_enabled=interest_enabled, margin=margin)
+                         rates=rates, interest_enabled=interest_enabled, margin=margin,
+                         holds=holds, write_offs=write_offs)
         return Owed(as_of=as_of, total_ore=full.total_owed_ore,
-                    interest_accrued_ore=full.interest_accrued_ore)
+                    interest_accrued_ore=full.interest_accrued_ore, held_ore=full.held_ore)
     accrued = sum(rates.interest_ore(invoice.due_date + _ONE_DAY, as_of, invoice.amount_ore,
                                      margin)
                   for invoice in invoices if interest_enabled and invoice.due_date < as_of)

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from claims.interest import CapitalChange, ReferenceRate, interest_lines, interest_ore
 from claims.statement import (
-    Allocation, AllocationOrder, Charge, InvoiceCapital, Payment, RateTable, Statement,
-    interest_legal_basis, interest_to_book, owed, same_day_payment, statement,
+    Allocation, AllocationOrder, Charge, Hold, InvoiceCapital, Payment, RateTable, Statement,
+    WriteOff, interest_legal_basis, interest_to_book, owed, same_day_payment, statement,
 )
 
 from claims.law_seed import RATES as SEEDED_RATES
@@ -619,3 +619,168 @@ def test_a_payment_after_none_but_its_days_is_the_statements(claim, earlier, amo
     assert allocation == full.allocations[-1]
     assert (owes.as_of, owes.total_ore, owes.interest_accrued_ore) == (
         day, full.total_owed_ore, full.interest_accrued_ore)
+
+
+# --- partial objections: holds and write-offs (rule 6) ------------------------------------------
+
+FIVE_THOUSAND = InvoiceCapital(invoice_id=2, due_date=date(2025, 7, 31), amount_ore=500_000)
+
+
+def accrued(capital_ore, first, through):
+    return RateTable(DOMAIN_TABLE).interest_ore(first, through, capital_ore, Decimal("8"))
+
+
+# August 2025 at 10 %: 30 days on 10 000 kr are 82.19 kr; on 5 000 kr, 41.10 kr.
+TEN_30, FIVE_30 = 8_219, 4_110
+
+
+def test_a_held_invoice_is_not_asked_for_but_still_bears_interest(rates):
+    hold = Hold(invoice_id=2, start=date(2025, 8, 10))
+    result = state([TEN_THOUSAND, FIVE_THOUSAND], date(2025, 8, 30), holds=[hold])
+    ten, five = result.invoices
+    assert (ten.held, five.held) == (False, True)
+    assert ten.interest_owed_ore == accrued(1_000_000, date(2025, 8, 1), date(2025, 8, 30)) \
+        == TEN_30
+    assert accrued(500_000, date(2025, 8, 1), date(2025, 8, 30)) == FIVE_30
+    assert five.interest_owed_ore == FIVE_30
+    assert result.total_owed_ore == 1_000_000 + 500_000 + TEN_30 + FIVE_30
+    assert result.held_ore == 500_000 + FIVE_30
+    assert result.collectible_ore == 1_000_000 + TEN_30
+    # Before the hold began the invoice was asked for like the others.
+    assert state([TEN_THOUSAND, FIVE_THOUSAND], date(2025, 8, 9), holds=[hold]).held_ore == 0
+
+
+def test_a_payment_while_held_pays_only_the_undisputed_invoices(rates):
+    hold = Hold(invoice_id=2, start=date(2025, 8, 10))
+    paid = Payment(date(2025, 8, 30), 1_100_000, "p")
+    result = state([TEN_THOUSAND, FIVE_THOUSAND], date(2025, 8, 30), charges=[REMINDER_FEE],
+                   payments=[paid], holds=[hold])
+    (allocation,) = result.allocations
+    # The fee, the undisputed invoice's interest and its capital; the rest is surplus.
+    assert (allocation.costs_ore, allocation.interest_ore, allocation.capital_ore) \
+        == (6_000, TEN_30, 1_000_000)
+    assert allocation.surplus_ore == 1_100_000 - 6_000 - TEN_30 - 1_000_000
+    assert allocation.capital_by_invoice == ((1, 1_000_000),)
+    ten, five = result.invoices
+    assert (ten.capital_ore, ten.interest_owed_ore) == (0, 0)
+    assert (five.capital_ore, five.interest_owed_ore) == (500_000, FIVE_30)
+    assert result.collectible_ore == 0 and result.held_ore == result.total_owed_ore == 500_000 + FIVE_30
+
+
+def test_once_the_hold_ends_the_invoice_and_its_interest_are_asked_for_again(rates):
+    hold = Hold(invoice_id=2, start=date(2025, 8, 10), end=date(2025, 9, 10))
+    paid = Payment(date(2025, 9, 10), 600_000, "p")
+    result = state([TEN_THOUSAND, FIVE_THOUSAND], date(2025, 9, 10), payments=[paid],
+                   holds=[hold])
+    assert result.held_ore == 0
+    (allocation,) = result.allocations
+    # Interest of both invoices first (41 days each), then the oldest capital (id 1 first).
+    interest = (accrued(1_000_000, date(2025, 8, 1), date(2025, 9, 10))
+                + accrued(500_000, date(2025, 8, 1), date(2025, 9, 10)))
+    assert allocation.interest_ore == interest
+    assert allocation.capital_by_invoice == ((1, 600_000 - interest),)
+
+
+def test_a_write_off_takes_what_the_invoice_still_owes_and_stops_its_interest(rates):
+    hold = Hold(invoice_id=2, start=date(2025, 8, 10))
+    write_off = WriteOff(invoice_id=2, on=date(2025, 8, 30))
+    result = state([TEN_THOUSAND, FIVE_THOUSAND], date(2025, 9, 29), holds=[hold],
+                   write_offs=[write_off])
+    (gone,) = result.written_off
+    assert (gone.invoice_id, gone.on, gone.capital_ore, gone.interest_ore) \
+        == (2, date(2025, 8, 30), 500_000, FIVE_30)
+    ten, five = result.invoices
+    assert (five.capital_ore, five.interest_owed_ore, five.written_off_on) \
+        == (0, 0, date(2025, 8, 30))
+    assert five.interest_accrued_ore == FIVE_30  # what it accrued stays, itemised
+    assert result.interest_accrued_ore == ten.interest_accrued_ore + FIVE_30
+    assert result.total_owed_ore == 1_000_000 + ten.interest_owed_ore
+    assert result.held_ore == 0
+
+
+def test_a_write_off_comes_after_the_days_payments(rates):
+    write_off = WriteOff(invoice_id=1, on=date(2025, 8, 30))
+    paid = Payment(date(2025, 8, 30), 100_000, "p")
+    result = state([TEN_THOUSAND], date(2025, 8, 30), payments=[paid], write_offs=[write_off])
+    assert result.allocations[0].capital_ore == 100_000 - TEN_30
+    assert result.written_off[0].capital_ore == 1_000_000 - (100_000 - TEN_30)
+    assert result.total_owed_ore == 0
+
+
+def test_holds_and_write_offs_must_be_of_the_claims_invoices(rates):
+    with pytest.raises(ValueError):
+        state([TEN_THOUSAND], date(2025, 8, 30), holds=[Hold(invoice_id=9, start=LOW)])
+    with pytest.raises(ValueError):
+        state([TEN_THOUSAND], date(2025, 8, 30), write_offs=[WriteOff(invoice_id=9, on=LOW)])
+    with pytest.raises(ValueError):
+        state([TEN_THOUSAND], date(2025, 8, 30),
+              write_offs=[WriteOff(invoice_id=1, on=LOW), WriteOff(invoice_id=1, on=HIGH)])
+    with pytest.raises(ValueError):
+        Hold(invoice_id=1, start=HIGH, end=LOW)
+
+
+@st.composite
+def disputed_claims(draw):
+    """``claims()`` with holds on some of its invoices and maybe a write-off of one of them."""
+    claim = draw(claims())
+    holds, write_offs = [], []
+    for invoice in claim["invoices"]:
+        if draw(st.booleans()):
+            start = draw(days_between())
+            end = draw(st.one_of(st.none(), days_between(start + ONE_DAY, HIGH + ONE_DAY)))
+            holds.append(Hold(invoice.invoice_id, start, end))
+            if draw(st.booleans()):
+                write_offs.append(WriteOff(invoice.invoice_id, draw(days_between(start))))
+    return {**claim, "holds": holds, "write_offs": write_offs}
+
+
+@given(disputed_claims())
+def test_partial_objections_keep_every_ore_accounted_for(claim):
+    result = statement(**claim)
+    payments = received(claim)
+    holds = claim["holds"]
+    for allocation, payment in zip(result.allocations, payments, strict=True):
+        assert allocation.amount_ore == payment.amount_ore
+        held = {hold.invoice_id for hold in holds if hold.covers(payment.on)}
+        assert not held & {invoice_id for invoice_id, _ in allocation.capital_by_invoice}
+    written = {row.invoice_id: row for row in result.written_off}
+    assert set(written) == {row.invoice_id for row in claim["write_offs"]
+                            if row.on <= claim["as_of"]}
+    for invoice in result.invoices:
+        repaid = sum(part for row in result.allocations
+                     for invoice_id, part in row.capital_by_invoice
+                     if invoice_id == invoice.invoice_id)
+        gone = written[invoice.invoice_id].capital_ore if invoice.invoice_id in written else 0
+        assert invoice.capital_ore == invoice.amount_ore - repaid - gone >= 0
+        assert 0 <= invoice.interest_owed_ore <= invoice.interest_accrued_ore
+        if invoice.invoice_id in written:
+            assert invoice.capital_ore == invoice.interest_owed_ore == 0
+    assert result.interest_owed_ore == sum(row.interest_owed_ore for row in result.invoices) \
+        == result.interest_accrued_ore - sum(row.interest_ore for row in result.allocations) \
+        - sum(row.interest_ore for row in result.written_off)
+    assert result.held_ore == sum(row.capital_ore + row.interest_owed_ore
+                                  for row in result.invoices if row.held)
+    assert 0 <= result.held_ore <= result.total_owed_ore
+    assert result.collectible_ore >= 0
+    quick = owed(**claim)
+    assert (quick.total_ore, quick.held_ore, quick.interest_accrued_ore) \
+        == (result.total_owed_ore, result.held_ore, result.interest_accrued_ore)
+
+
+@given(disputed_claims())
+def test_partial_objections_never_change_the_past(claim):
+    # The ledger books each payment's allocation and each write-off once: a later statement
+    # must repeat them.
+    result = statement(**claim)
+    for payment in received(claim):
+        then = statement(**{**claim, "as_of": payment.on})
+        assert then.allocations == result.allocations[:len(then.allocations)]
+    for row in result.written_off:
+        assert row in statement(**{**claim, "as_of": row.on}).written_off
+
+
+@given(claims())
+def test_without_objections_interest_owed_per_invoice_adds_up(claim):
+    result = statement(**claim)
+    assert sum(row.interest_owed_ore for row in result.invoices) == result.interest_owed_ore
+    assert result.held_ore == 0 and result.written_off == ()

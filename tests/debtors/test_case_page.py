@@ -21,7 +21,7 @@ from tests.debtors.conftest import DECISION_DAY, TODAY, amount, amounts, open_ca
 pytestmark = pytest.mark.django_db
 
 # The case page's queries, whatever the number of invoices, fees, payments and letters.
-QUERIES = 21  # the session's read and save and the savepoints included; the plan (if any)
+QUERIES = 23  # the session's read and save and the savepoints included; the plan (if any)
 
 
 def page(client, claim):
