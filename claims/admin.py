@@ -408,12 +408,33 @@ class DisputeRegisterForm(forms.Form):
     reason = forms.ChoiceField(label=_("Reason"), choices=Dispute.Reason.choices)
     text = forms.CharField(label=_("The debtor's words"), widget=forms.Textarea, max_length=2000,
                            required=False)
+    invoices = forms.CharField(
+        label=_("Invoices (for a partial objection)"), required=False, max_length=1000,
+        help_text=_("The invoice numbers of the case the debtor objects to, comma-separated. "
+                    "Blank: the whole case."))
 
     def clean_case_number(self):
         claim = Claim.objects.filter(case_number=self.cleaned_data["case_number"].strip()).first()
         if claim is None:
             raise forms.ValidationError(_("No case has that number."))
         return claim
+
+    def clean(self):
+        """``invoice_ids``: the ids of the case's invoices named, or None (the whole case)."""
+        data = super().clean()
+        numbers = [n.strip() for n in (data.get("invoices") or "").split(",") if n.strip()]
+        data["invoice_ids"] = None
+        claim = data.get("case_number")
+        if not numbers or claim is None:
+            return data
+        by_number = {i.invoice_number: i.pk for i in claim.invoices.all()}
+        unknown = [n for n in numbers if n not in by_number]
+        if unknown:
+            self.add_error("invoices", _("Not an invoice of case %(case)s: %(numbers)s.") % {
+                "case": claim.case_number, "numbers": ", ".join(unknown)})
+        else:
+            data["invoice_ids"] = sorted({by_number[n] for n in numbers})
+        return data
 
 
 class DisputeResolveForm(forms.Form):
@@ -456,13 +477,25 @@ class DisputeAdmin(admin.ModelAdmin):
     """Objections: registered here when they come by letter or phone (from Mitt Ärende they
     come by themselves), looked into with the creditor's position, resolved with a reason."""
 
-    list_display = ["claim", "received_on", "channel", "reason", "position", "resolution",
-                    "resolved_on"]
+    list_display = ["claim", "received_on", "channel", "reason", "disputed_invoices",
+                    "position", "resolution", "resolved_on"]
     list_filter = [OpenDisputeFilter, "channel", "reason", "position", "resolution"]
     search_fields = ["claim__case_number", "claim__debtor__name", "text"]
     list_select_related = ["claim"]
-    readonly_fields = [f.name for f in Dispute._meta.fields]
+    readonly_fields = [*(f.name for f in Dispute._meta.fields), "disputed_invoices"]
+    exclude = ["invoices"]
     inlines = [DisputeAttachmentInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("invoices")
+
+    @admin.display(description=_("disputed invoices"))
+    def disputed_invoices(self, obj):
+        """A partial objection's invoices (held); the whole case otherwise."""
+        if not obj.is_partial:
+            return _("The whole case")
+        return ", ".join(i.invoice_number for i in sorted(
+            obj.invoices.all(), key=lambda i: (i.due_date, i.pk)))
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -493,15 +526,23 @@ class DisputeAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
-                dispute_register(claim_id=data["case_number"].pk, channel=data["channel"],
-                                 reason=data["reason"], text=data["text"],
-                                 received_on=data["received_on"], user=request.user)
+                dispute = dispute_register(
+                    claim_id=data["case_number"].pk, channel=data["channel"],
+                    reason=data["reason"], text=data["text"], received_on=data["received_on"],
+                    user=request.user, invoice_ids=data["invoice_ids"])
             except ClaimError as exc:
                 errors_to_form(form, exc.errors)
             else:
-                messages.success(request, _("The objection is registered: collection of "
-                                            "case %(case)s is stopped.") % {
-                    "case": data["case_number"].case_number})
+                if dispute.is_partial:
+                    messages.success(request, _(
+                        "The partial objection is registered: invoices %(invoices)s of case "
+                        "%(case)s are held; the rest is collected as before.") % {
+                        "case": data["case_number"].case_number,
+                        "invoices": ", ".join(i.invoice_number for i in dispute.invoices.all())})
+                else:
+                    messages.success(request, _("The objection is registered: collection of "
+                                                "case %(case)s is stopped.") % {
+                        "case": data["case_number"].case_number})
                 return redirect("admin:claims_dispute_changelist")
         return render(request, "admin/claims/dispute_form.html", {
             **self.admin_site.each_context(request), "form": form, "opts": self.model._meta,

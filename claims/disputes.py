@@ -77,8 +77,8 @@ def dispute_register(*, claim_id: int, channel: str, reason: str, text: str,
                                      % {"status": claim.get_status_display().lower()}]},
                          code="not_open")
     if claim.disputes.filter(resolved_on__isnull=True).exists():
-        raise ClaimError({"status": [_("An objection is already open: write to us in the "
-                                       "message thread to add to it.")]}, code="open_dispute")
+        raise ClaimError({"status": [_("An objection is already open on this case: add to it "
+                                       "by a message instead.")]}, code="open_dispute")
     books = claim_books(claim)
     disputed = _disputed_invoices(claim, books, invoice_ids)
     previous = claim.status

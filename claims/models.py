@@ -108,7 +108,8 @@ def invoice_pdf_path(invoice, filename):
 
 
 class Invoice(models.Model):
-    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="invoices")
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="invoices",
+                              verbose_name=_("claim"))
     # Denormalised from the claim so "one invoice number per creditor" is a database fact.
     creditor = models.ForeignKey(Creditor, on_delete=models.PROTECT, related_name="+")
     invoice_number = models.CharField(_("invoice number"), max_length=50)
@@ -158,7 +159,8 @@ class Event(models.Model):
         PLAN = "plan", _("Instalment plan (Amplan)")
         NOTE = "note", pgettext_lazy("timeline entry", "Note")
 
-    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="events")
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="events",
+                              verbose_name=_("claim"))
     kind = models.CharField(max_length=30, choices=Kind.choices)
     occurred_on = models.DateField()
     created_at = models.DateTimeField(auto_now_add=True)
@@ -209,7 +211,8 @@ class LedgerEntry(models.Model):
     ALLOCATIONS = (Kind.PAID_COSTS, Kind.PAID_INTEREST, Kind.PAID_CAPITAL, Kind.SURPLUS)
     WRITE_OFFS = (Kind.WRITTEN_OFF_CAPITAL, Kind.WRITTEN_OFF_INTEREST)
 
-    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="ledger")
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="ledger",
+                              verbose_name=_("claim"))
     kind = models.CharField(max_length=20, choices=Kind.choices)
     amount_ore = models.BigIntegerField()
     booked_on = models.DateField()
@@ -355,7 +358,8 @@ class Step(models.Model):
         SURVEILLANCE = "surveillance", _("Surveillance letter (Bev)")
         PLAN = "plan", _("Instalment plan (Amplan)")
 
-    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="steps")
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="steps",
+                              verbose_name=_("claim"))
     kind = models.CharField(max_length=12, choices=Kind.choices)
     sequence = models.PositiveSmallIntegerField(default=1, db_default=1)
     taken_on = models.DateField(_("taken on"))
@@ -408,7 +412,8 @@ class SolvencyCheck(models.Model):
     """A credit report taken on the claim's debtor before the legal step (REX): the evidence
     the decision rests on. One per claim and day (a check is bought, not repeated)."""
 
-    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="solvency_checks")
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="solvency_checks",
+                              verbose_name=_("claim"))
     taken_on = models.DateField(_("taken on"))
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices)
     payment_remarks = models.PositiveIntegerField(_("payment remarks"), default=0)
@@ -443,7 +448,8 @@ class Decision(models.Model):
         SURVEILLANCE = "surveillance", _("Long-term surveillance")
         WITHDRAW = "withdraw", _("Withdraw the claim")
 
-    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="decisions")
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="decisions",
+                              verbose_name=_("claim"))
     step = models.OneToOneField(Step, null=True, blank=True, on_delete=models.PROTECT,
                                 related_name="decision")
     choice = models.CharField(_("choice"), max_length=20, choices=Choice.choices)
@@ -501,7 +507,7 @@ class KronofogdenApplication(models.Model):
         NO_ASSETS = "no_assets", _("No assets found (SUT)")
 
     claim = models.ForeignKey(Claim, on_delete=models.PROTECT,
-                              related_name="kronofogden_applications")
+                              related_name="kronofogden_applications", verbose_name=_("claim"))
     sequence = models.PositiveSmallIntegerField(default=1)
     decision = models.OneToOneField(Decision, null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="kronofogden_application")
@@ -575,7 +581,8 @@ class Dispute(models.Model):
         CONTINUED = "continued", _("Upheld: collection continues")
         COURT = "court", _("To court (tingsrätt)")
 
-    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="disputes")
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="disputes",
+                              verbose_name=_("claim"))
     received_on = models.DateField(_("received on"))
     channel = models.CharField(_("received by"), max_length=12, choices=Channel.choices)
     reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
@@ -666,7 +673,8 @@ class PaymentPlan(models.Model):
         BROKEN = "broken", _("Broken: an instalment was missed")
         COMPLETED = "completed", _("Completed")
 
-    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="plans")
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="plans",
+                              verbose_name=_("claim"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices)
     months = models.PositiveSmallIntegerField(_("months"))
     first_due = models.DateField(_("first instalment due"))
@@ -710,7 +718,8 @@ class CaseMessage(models.Model):
         CREDITOR = "creditor", _("Creditor")
         AGENCY = "agency", _("Case handler")
 
-    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="messages")
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="messages",
+                              verbose_name=_("claim"))
     sender = models.CharField(_("from"), max_length=10, choices=Sender.choices)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                on_delete=models.SET_NULL, related_name="+",

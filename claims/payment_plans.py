@@ -42,7 +42,7 @@ def plan_offer(claim: Claim, *, months: int, first_due: date, today: date):
     fee = (StatutoryFee.objects.filter(kind=StatutoryFee.Kind.PAYMENT_PLAN,
                                        valid_from__lte=today).order_by("-valid_from").first())
     fee_ore = fee.amount_ore if fee else 0
-    total = statement.total_owed_ore + fee_ore
+    total = statement.collectible_ore + fee_ore  # never what a partial objection holds
     if total <= fee_ore:
         raise ClaimError({"months": [_("Nothing is owed on this case.")]}, code="nothing_owed")
     instalments = pure.schedule(total_ore=total, months=months, first_due=first_due)

@@ -47,6 +47,11 @@ def write_off_key(part: str, invoice_id: int) -> str:
     return f"{WRITE_OFF_PREFIX}{part}:invoice:{invoice_id}"
 
 
+def written_off_invoice(key: str) -> int:
+    """The invoice id of a write-off row's key (``write_off_key``)."""
+    return int(key.rsplit(":", 1)[1])
+
+
 @dataclass(frozen=True)
 class Balance:
     """What has been charged and paid so far, in öre; a sum of ledger rows, never stored.
@@ -285,7 +290,7 @@ def _books(ledger_rows, invoice_rows, holds=()) -> ClaimBooks:
             continue  # the detail of a payment, already counted as the payment
         if kind in LedgerEntry.WRITE_OFFS:
             outstanding -= amount
-            invoice_id = int(key.rsplit(":", 1)[1])
+            invoice_id = written_off_invoice(key)
             write_offs[invoice_id] = WriteOff(invoice_id=invoice_id, on=booked_on)
             continue
         if kind in LedgerEntry.PAYMENTS:

@@ -152,9 +152,14 @@ def _dispute_text(data) -> str:
     if state == "registered":
         channel = dict(Dispute.Channel.choices).get(data.get("channel"), "")
         reason = dict(Dispute.Reason.choices).get(data.get("reason"), "")
-        text = _("The debtor objected to the claim (%(channel)s): %(reason)s. Collection is "
-                 "stopped while the objection is looked into.") % {
-            "channel": str(channel).lower(), "reason": str(reason).lower()}
+        values = {"channel": str(channel).lower(), "reason": str(reason).lower()}
+        if data.get("invoices"):
+            text = _("The debtor objected to invoice %(invoices)s (%(channel)s): %(reason)s. "
+                     "That part is held while the objection is looked into; the rest is "
+                     "collected.") % {**values, "invoices": ", ".join(data["invoices"])}
+        else:
+            text = _("The debtor objected to the claim (%(channel)s): %(reason)s. Collection "
+                     "is stopped while the objection is looked into.") % values
     elif state == "answered":
         position = dict(Dispute.Position.choices).get(data.get("position"), "")
         text = _("The creditor's position on the objection: %(position)s.") % {

@@ -278,8 +278,12 @@ def _with_interest(steps, invoices, interest_enabled, *, charges=(), payments=()
 def _detail_context(claim) -> dict:
     today = timezone.localdate()
     statement, statement_problem = claim_statement(claim, as_of=today)
+    invoices = list(claim.invoices.all())
+    # Each invoice with its line of the statement (held by a partial objection, withdrawn).
+    of = {line.invoice_id: line for line in statement.invoices} if statement else {}
     return {
-        "claim": claim, "balance": claim_balance(claim), "invoices": claim.invoices.all(),
+        "claim": claim, "balance": claim_balance(claim), "invoices": invoices,
+        "invoice_rows": [(invoice, of.get(invoice.pk)) for invoice in invoices],
         "statement": statement, "statement_problem": statement_problem, "today": today,
         "events": claim.events.select_related("actor").order_by("-occurred_on", "-id"),
         "planned": _planned(claim), "letters": letters_of(claim),

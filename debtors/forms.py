@@ -8,6 +8,7 @@ from debtors.selectors import normalize_number
 from debtors.services import MESSAGE_MAX_LENGTH, NOTE_MAX_LENGTH
 from ekrav.formfields import SekAmountField
 from ekrav.identifiers import OCR_MAX_LENGTH
+from ekrav.money import format_sek
 
 
 class _NumberField(forms.CharField):
@@ -88,6 +89,30 @@ class DisputeForm(forms.Form):
         label=_("Documents (optional)"), required=False,
         help_text=_("A receipt, a photo or a letter: up to 3 files, PDF, JPEG or PNG, 5 MB each."),
         widget=MultipleFileInput(attrs={"accept": "application/pdf,image/jpeg,image/png"}))
+
+    def __init__(self, *args, invoices=(), **kwargs):
+        """``invoices``: the case's invoices still owing (not withdrawn). With more than one,
+        the debtor chooses which are objected to (all, by default): a partial objection."""
+        super().__init__(*args, **kwargs)
+        invoices = list(invoices)
+        if len(invoices) > 1:
+            self.fields["invoices"] = forms.MultipleChoiceField(
+                label=_("Which invoices do you object to?"),
+                choices=[(str(i.pk), _("Invoice %(number)s, %(amount)s") % {
+                    "number": i.invoice_number, "amount": format_sek(i.amount_ore)})
+                    for i in invoices],
+                initial=[str(i.pk) for i in invoices],
+                help_text=_("We stop asking for the invoices you tick while we look into your "
+                            "objection. The others are still to be paid."),
+                error_messages={"required": _("Tick at least one invoice.")},
+                widget=forms.CheckboxSelectMultiple)
+            self.order_fields(["invoices", "reason", "text", "attachments"])
+
+    @property
+    def invoice_ids(self) -> list[int] | None:
+        """The invoices chosen, or None: the whole claim (no choice offered)."""
+        chosen = self.cleaned_data.get("invoices")
+        return [int(pk) for pk in chosen] if chosen else None
 
 
 class PlanForm(forms.Form):

@@ -81,6 +81,9 @@ class InvoiceRow:
     invoice: Invoice
     capital_owed_ore: int
     interest_lines: tuple  # claims.interest.InterestLine, in date order
+    held: bool = False  # under a partial objection: not asked for while it is looked into
+    owed_ore: int = 0  # capital and interest it still owes (what a held invoice is not asked)
+    written_off_on: date | None = None  # withdrawn by the creditor: its rest written off
 
 
 @dataclass(frozen=True)
@@ -174,12 +177,13 @@ def _amounts(claim: Claim, now: Statement | None) -> dict:
                                to_creditor=e.kind == LedgerEntry.Kind.DIRECT_PAYMENT,
                                interest_ore=0, capital_ore=0, surplus_ore=0)
                     for e in claim.ledger.all() if e.kind in LedgerEntry.PAYMENTS]
+        written_off = balance.written_off_capital + balance.written_off_interest
         return {"invoice_rows": [InvoiceRow(i, i.amount_ore, ()) for i in invoices],
                 "fees": fees, "payments": payments, "capital_ore": balance.capital,
                 "interest_ore": balance.interest, "fees_ore": balance.fees,
-                "paid_ore": balance.paid,
+                "paid_ore": balance.paid, "held_ore": 0, "written_off_ore": written_off,
                 # What was paid beyond the charges: held for refund.
-                "surplus_ore": balance.paid - (charged - balance.outstanding),
+                "surplus_ore": balance.paid - (charged - written_off - balance.outstanding),
                 "total_ore": balance.outstanding}
     by_id = {i.pk: i for i in invoices}
     allocations = {a.payment_ref: a for a in now.allocations}
@@ -194,7 +198,9 @@ def _amounts(claim: Claim, now: Statement | None) -> dict:
                 capital_ore=allocation.capital_ore, surplus_ore=allocation.surplus_ore))
     payments.sort(key=lambda p: p.on)
     return {
-        "invoice_rows": [InvoiceRow(by_id[i.invoice_id], i.capital_ore, i.interest_lines)
+        "invoice_rows": [InvoiceRow(by_id[i.invoice_id], i.capital_ore, i.interest_lines,
+                                    held=i.held, owed_ore=i.capital_ore + i.interest_owed_ore,
+                                    written_off_on=i.written_off_on)
                          for i in now.invoices],
         "fees": fees, "payments": payments,
         # Charged so far, each: what is owed now plus what payments paid of it.
@@ -202,7 +208,11 @@ def _amounts(claim: Claim, now: Statement | None) -> dict:
         "interest_ore": now.interest_accrued_ore,
         "fees_ore": now.costs_owed_ore + sum(a.costs_ore for a in now.allocations),
         "paid_ore": now.paid_ore, "surplus_ore": now.surplus_ore,
-        "total_ore": now.total_owed_ore,
+        # Withdrawn invoices' rest, written off; held invoices' debt, not asked for now.
+        "written_off_ore": sum(w.capital_ore + w.interest_ore for w in now.written_off),
+        "held_ore": now.held_ore,
+        # What is asked for (and the most a payment form takes): not what is held.
+        "total_ore": now.collectible_ore,
     }
 
 
@@ -227,7 +237,8 @@ def _planned(claim: Claim, today: date) -> list[PlannedRow]:
         try:
             total = statement(invoices=books.invoices, charges=charges, payments=books.payments,
                               as_of=step.on, rates=rates,
-                              interest_enabled=policy.interest_enabled).total_owed_ore
+                              interest_enabled=policy.interest_enabled, holds=books.holds,
+                              write_offs=books.write_offs).collectible_ore
         except ValueError:
             total = None
         rows.append(PlannedRow(step=step, fees=fees, total_ore=total))

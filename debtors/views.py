@@ -28,6 +28,7 @@ from django.views.decorators.http import require_POST
 from claims.disputes import OPEN as DISPUTABLE, dispute_register
 from claims.payment_plans import PLANNABLE, plan_request
 from claims.models import Claim, Dispute, LedgerEntry
+from claims.selectors import written_off_invoice
 from claims.services import ClaimError
 from debtors import portal
 from debtors.forms import AlreadyPaidForm, DisputeForm, MessageForm, OpenCaseForm, PlanForm
@@ -138,10 +139,16 @@ def case_detail(request, claim_id):
 def _render_case(request, claim, *, status=200, **forms):
     today = timezone.localdate()
     context = case_page(claim, today=today)
+    # An open objection (whole, or of some invoices: then the status stays) is being looked
+    # into: no second one is offered. A disputed claim has one by its status (no query).
+    open_dispute = (claim.disputes.filter(resolved_on__isnull=True).first()
+                    if claim.status in DISPUTABLE else None)
     context.update({"already_paid_form": forms.get("already_paid_form") or AlreadyPaidForm(),
                     "message_form": forms.get("message_form") or MessageForm(),
-                    "dispute_form": forms.get("dispute_form") or DisputeForm(),
-                    "can_dispute": claim.status in DISPUTABLE,
+                    "dispute_form": forms.get("dispute_form") or DisputeForm(
+                        invoices=_owing_invoices(claim)),
+                    "can_dispute": claim.status in DISPUTABLE and open_dispute is None,
+                    "open_dispute": open_dispute,
                     "plan_form": forms.get("plan_form") or PlanForm(initial={
                         "months": 3, "first_due": today + timedelta(days=14)}),
                     "plan": claim.plans.filter(status__in=["requested", "active"]).first(),
@@ -152,6 +159,16 @@ def _render_case(request, claim, *, status=200, **forms):
                     "card_on": bool(settings.CARD_BASE_URL),
                     "trustly_on": bool(settings.TRUSTLY_BASE_URL)})
     return _page(request, "debtors/case.html", context, status=status)
+
+
+def _owing_invoices(claim) -> list:
+    """The claim's invoices an objection may name: all but those the creditor withdrew
+    (their rest written off), oldest due date first. Read from the prefetched invoices and
+    ledger: no query."""
+    gone = {written_off_invoice(entry.key) for entry in claim.ledger.all()
+            if entry.kind in LedgerEntry.WRITE_OFFS}
+    return sorted((i for i in claim.invoices.all() if i.pk not in gone),
+                  key=lambda i: (i.due_date, i.pk))
 
 
 @_with_access
@@ -221,21 +238,29 @@ def message(request, claim_id):
 def dispute(request, claim_id):
     """Bestrid kravet: collection stops at once, the creditor is asked for its position."""
     claim = _claim_in_access(request, claim_id)
-    form = DisputeForm(request.POST, request.FILES)
+    form = DisputeForm(request.POST, request.FILES, invoices=_owing_invoices(claim))
     if form.is_valid() and _write_allowed(claim, form):
         try:
-            dispute_register(claim_id=claim.pk, channel=Dispute.Channel.MITT_ARENDE,
-                             reason=form.cleaned_data["reason"],
-                             text=form.cleaned_data["text"], received_on=timezone.localdate(),
-                             attachments=form.cleaned_data["attachments"])
+            dispute = dispute_register(
+                claim_id=claim.pk, channel=Dispute.Channel.MITT_ARENDE,
+                reason=form.cleaned_data["reason"], text=form.cleaned_data["text"],
+                received_on=timezone.localdate(), attachments=form.cleaned_data["attachments"],
+                invoice_ids=form.invoice_ids)
         except ClaimError as exc:
             for field, reasons in exc.errors.items():
                 for reason in reasons:
                     form.add_error(field if field in form.fields else None, reason)
         else:
             portal.count_write(claim.pk)
-            messages.success(request, _("Thank you. We have stopped collecting the claim while "
-                                        "we look into your objection, and we will write to you."))
+            if dispute.is_partial:
+                messages.success(request, _(
+                    "Thank you. We do not ask for the invoices you objected to while we look "
+                    "into your objection, and we will write to you. The rest of the claim is "
+                    "still to be paid."))
+            else:
+                messages.success(request, _(
+                    "Thank you. We have stopped collecting the claim while we look into your "
+                    "objection, and we will write to you."))
             return redirect("debtors:case", claim_id=claim.pk)
     return _render_case(request, claim, status=400, dispute_form=form, open_form="dispute")
 

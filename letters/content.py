@@ -63,7 +63,14 @@ class InvoiceLine:
     due_date: date
     description: str  # "fakturan avser"
     amount_ore: int  # as registered
-    capital_owed_ore: int  # still owed on the letter's day
+    capital_owed_ore: int  # still owed on the letter's day, of what the letter asks for
+    # HELD: under a partial objection, listed but not asked for (not in the capital or the
+    # total); WITHDRAWN: the creditor withdrew it after an objection, its rest written off.
+    state: str = ""
+    owed_ore: int = 0  # a held invoice's capital and interest, not asked for now
+
+
+HELD, WITHDRAWN = "held", "withdrawn"
 
 
 @dataclass(frozen=True)
@@ -143,6 +150,11 @@ class LetterContent:
     @property
     def interest_accrued_ore(self) -> int:
         return sum(item.amount_ore for item in self.interest)
+
+    @property
+    def held_ore(self) -> int:
+        """What invoices under a partial objection owe: listed, not asked for."""
+        return sum(inv.owed_ore for inv in self.invoices if inv.state == HELD)
 
     @property
     def fees_charged_ore(self) -> int:

@@ -8,6 +8,8 @@ from claims.models import LedgerEntry, Step
 from claims.selectors import FEE_PREFIX, claim_policy, claim_statement
 from ekrav.identifiers import format_bankgiro, format_identity, format_postal_code
 from letters.content import (
+    HELD,
+    WITHDRAWN,
     InvoiceLine,
     LetterContent,
     Party,
@@ -32,12 +34,19 @@ def letter_content(step: Step) -> LetterContent:
     if statement is None:
         raise NoContent(problem)
     invoices = {inv.pk: inv for inv in claim.invoices.all()}
-    owed = {inv.invoice_id: inv.capital_ore for inv in statement.invoices}
+    of = {inv.invoice_id: inv for inv in statement.invoices}
+    # Invoices held by a partial objection are listed, marked, and not asked for: neither
+    # their capital nor their interest is in the letter's amounts (statement.collectible_ore).
+    held = {pk for pk, inv in of.items() if inv.held and inv.written_off_on is None}
+    held_capital = sum(of[pk].capital_ore for pk in held)
+    held_interest = sum(of[pk].interest_owed_ore for pk in held)
     # "fee:kfm_application_fee:1" reads as Kronofogden's application fee (one per application).
     fees = [(e.key.removeprefix(FEE_PREFIX).split(":")[0], e.amount_ore, e.legal_basis)
             for e in claim.ledger.filter(kind=LedgerEntry.Kind.FEE, booked_on__lte=step.taken_on)
             .order_by("booked_on", "id")]
-    total = statement.capital_ore + statement.interest_owed_ore + statement.costs_owed_ore
+    capital = statement.capital_ore - held_capital
+    interest = statement.interest_owed_ore - held_interest
+    total = statement.collectible_ore
     agency = settings.AGENCY
     policy = claim_policy(claim)
     return LetterContent(
@@ -48,15 +57,14 @@ def letter_content(step: Step) -> LetterContent:
         debtor=Party(name=debtor.name, street=debtor.street,
                      postal_code=format_postal_code(debtor.postal_code), city=debtor.city),
         agency=agency_party(agency),
-        invoices=tuple(InvoiceLine(number=inv.invoice_number, invoice_date=inv.invoice_date,
-                                   due_date=inv.due_date, description=inv.description,
-                                   amount_ore=inv.amount_ore, capital_owed_ore=owed[pk])
+        invoices=tuple(_invoice_line(inv, of[pk], held=pk in held)
                        for pk, inv in sorted(invoices.items(),
                                              key=lambda kv: (kv[1].due_date, kv[0]))),
-        interest=interest_items(statement, {pk: inv.invoice_number
-                                            for pk, inv in invoices.items()}),
-        fees=fee_items(fees), paid_ore=statement.paid_ore, capital_ore=statement.capital_ore,
-        interest_ore=statement.interest_owed_ore, fees_ore=statement.costs_owed_ore,
+        interest=tuple(item for item in interest_items(statement, {
+            pk: inv.invoice_number for pk, inv in invoices.items()})
+            if item.invoice_number not in {invoices[pk].invoice_number for pk in held}),
+        fees=fee_items(fees), paid_ore=statement.paid_ore, capital_ore=capital,
+        interest_ore=interest, fees_ore=statement.costs_owed_ore,
         total_ore=total, deadline=step.deadline,
         payment=Payment(bankgiro=format_bankgiro(agency["bankgiro"]), ocr=claim.ocr,
                         swish_number=agency["swish_number"],
@@ -66,6 +74,19 @@ def letter_content(step: Step) -> LetterContent:
                         mitt_arende_url=settings.MITT_ARENDE_URL),
         interest_rate_now=_rate_now(statement) if policy.interest_enabled else None,
         debtor_is_person=debtor.kind == "person", instalments=_instalments(step))
+
+
+def _invoice_line(invoice, now, *, held: bool) -> InvoiceLine:
+    """One invoice as the letter lists it; a held one owes nothing the letter asks for."""
+    if now.written_off_on is not None:
+        state = WITHDRAWN
+    else:
+        state = HELD if held else ""
+    return InvoiceLine(number=invoice.invoice_number, invoice_date=invoice.invoice_date,
+                       due_date=invoice.due_date, description=invoice.description,
+                       amount_ore=invoice.amount_ore,
+                       capital_owed_ore=0 if held else now.capital_ore, state=state,
+                       owed_ore=now.capital_ore + now.interest_owed_ore if held else 0)
 
 
 def _first_to_pay(step, total: int) -> int:

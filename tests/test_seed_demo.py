@@ -101,7 +101,11 @@ def test_the_demo_shows_every_stage_of_collection(no_secret_key):
     from claims.models import Dispute, KronofogdenApplication, PaymentPlan
 
     assert KronofogdenApplication.objects.get().state == "prepared"
-    assert Dispute.objects.get().channel == "mitt_arende"
+    whole, partial = (Dispute.objects.get(invoices__isnull=True),
+                      Dispute.objects.get(invoices__isnull=False))
+    assert whole.channel == partial.channel == "mitt_arende"
+    assert list(partial.invoices.values_list("invoice_number", flat=True)) == ["DEMO-1013"]
+    assert partial.claim.status == Status.REGISTERED  # the other invoice is collected
     assert PaymentPlan.objects.get().status == "active"
 
 

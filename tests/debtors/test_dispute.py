@@ -98,3 +98,141 @@ def test_a_bad_document_refuses_the_objection_whole(dan_client, dan_claim, files
     assert 'data-field="attachments"' in response.content.decode()
     assert not Dispute.objects.exists()
     assert Claim.objects.get(pk=dan_claim.pk).status == Status.DEMAND_SENT
+
+
+# --- A partial objection: some of the case's invoices ---------------------------------------------
+
+
+@pytest.fixture
+def two_invoice_claim(alice_co):
+    """Dan's case with a second invoice joined before the reminder, both letters sent."""
+    from claims.registration import parse_registration
+    from claims.services import invoice_register
+    from letters.services import collection_day_run
+    from tests.conftest import registration_data
+    from tests.debtors.conftest import DEMAND_DAY, REGISTERED, register_on
+
+    claim = register_on(alice_co)
+    registration, errors = parse_registration(registration_data(
+        invoice_number="F-1002", invoice_date="2026-02-10", due_date="2026-03-10",
+        amount="500.00", description="Byte av grind"), today=REGISTERED)
+    assert not errors, errors
+    joined = invoice_register(creditor=alice_co, registration=registration, today=REGISTERED)
+    assert joined.joined and joined.claim.pk == claim.pk
+    collection_day_run(until=DEMAND_DAY)
+    claim.refresh_from_db()
+    assert claim.invoices.count() == 2
+    return claim
+
+
+@pytest.fixture
+def two_invoice_client(client, two_invoice_claim, today):
+    from tests.debtors.conftest import open_case
+
+    assert open_case(client, two_invoice_claim).status_code == 302
+    return client
+
+
+def test_the_form_asks_which_invoices_all_ticked(two_invoice_client, two_invoice_claim):
+    body = two_invoice_client.get(f"/mitt-arende/arenden/{two_invoice_claim.pk}/").content.decode()
+    assert "Vilka fakturor bestrider du?" in body
+    for invoice in two_invoice_claim.invoices.all():
+        assert f'value="{invoice.pk}"' in body and invoice.invoice_number in body
+    assert body.count('name="invoices"') == body.count('name="invoices" value=') == 2
+    assert body.count("checked") >= 2
+
+
+def test_one_invoice_has_no_choice(dan_client, dan_claim):
+    body = dan_client.get(f"/mitt-arende/arenden/{dan_claim.pk}/").content.decode()
+    assert 'name="invoices"' not in body and "Vilka fakturor" not in body
+
+
+def test_a_partial_objection_holds_the_ticked_invoice_only(two_invoice_client,
+                                                          two_invoice_claim):
+    from claims.selectors import claim_statement
+    from tests.debtors.conftest import TODAY, amount
+
+    second = two_invoice_claim.invoices.get(invoice_number="F-1002")
+    response = post(two_invoice_client, two_invoice_claim, reason="wrong_amount",
+                    text="Grinden byttes aldrig.", invoices=[second.pk])
+    assert response.status_code == 302
+    dispute = Dispute.objects.get()
+    assert dispute.is_partial and list(dispute.invoices.all()) == [second]
+    claim = Claim.objects.get(pk=two_invoice_claim.pk)
+    assert claim.status == Status.DEMAND_SENT  # collection goes on for the rest
+    page = two_invoice_client.get(f"/mitt-arende/arenden/{claim.pk}/")
+    body = page.content.decode()
+    assert "Bestridd – krävs inte medan vi utreder" in body
+    assert body.count('data-testid="invoice-held"') == 1
+    assert 'data-testid="disputed"' in body and 'data-testid="dispute"' not in body
+    assert 'action="/mitt-arende/arenden/%d/bestrid/"' % claim.pk not in body
+    now, _ = claim_statement(claim, as_of=TODAY)
+    assert now.held_ore > 0
+    assert amount(page, "total") == amount(page, "pay-amount") == now.collectible_ore
+    assert amount(page, "held") == amount(page, "invoice-held-owed") == now.held_ore
+    # A second objection is not taken while this one is open.
+    again = post(two_invoice_client, claim, reason="not_ordered")
+    assert again.status_code == 400 and Dispute.objects.count() == 1
+
+
+def test_no_invoice_ticked_is_refused_at_the_field(two_invoice_client, two_invoice_claim):
+    response = post(two_invoice_client, two_invoice_claim, reason="not_ordered")
+    assert response.status_code == 400
+    assert 'data-field="invoices"' in response.content.decode()
+    assert not Dispute.objects.exists()
+
+
+def test_a_foreign_invoice_is_refused_at_the_field(two_invoice_client, two_invoice_claim,
+                                                   charlie_claim):
+    foreign = charlie_claim.invoices.get()
+    response = post(two_invoice_client, two_invoice_claim, reason="not_ordered",
+                    invoices=[foreign.pk])
+    assert response.status_code == 400
+    assert 'data-field="invoices"' in response.content.decode()
+    assert not Dispute.objects.exists()
+
+
+def test_all_invoices_ticked_is_the_whole_claim(two_invoice_client, two_invoice_claim):
+    ids = [i.pk for i in two_invoice_claim.invoices.all()]
+    assert post(two_invoice_client, two_invoice_claim, reason="not_ordered",
+                invoices=ids).status_code == 302
+    dispute = Dispute.objects.get()
+    assert not dispute.is_partial
+    assert Claim.objects.get(pk=two_invoice_claim.pk).status == Status.DISPUTED
+
+
+def test_the_creditor_sees_the_held_invoice_and_amount(two_invoice_client, two_invoice_claim,
+                                                       alice_client):
+    from claims.selectors import claim_statement
+    from ekrav.money import format_sek
+    from tests.debtors.conftest import TODAY
+
+    second = two_invoice_claim.invoices.get(invoice_number="F-1002")
+    assert post(two_invoice_client, two_invoice_claim, reason="wrong_amount",
+                invoices=[second.pk]).status_code == 302
+    now, _ = claim_statement(two_invoice_claim, as_of=TODAY)
+    body = alice_client.get(f"/arenden/{two_invoice_claim.pk}/").content.decode()
+    assert "Bestritt, hålls" in body and body.count('data-testid="invoice-held"') == 1
+    assert format_sek(now.held_ore) in body and format_sek(now.collectible_ore) in body
+
+
+def test_a_withdrawn_invoice_is_marked_and_not_offered_again(two_invoice_client,
+                                                             two_invoice_claim):
+    from claims.disputes import dispute_resolve
+    from claims.selectors import claim_statement
+    from tests.debtors.conftest import TODAY, amount
+
+    second = two_invoice_claim.invoices.get(invoice_number="F-1002")
+    assert post(two_invoice_client, two_invoice_claim, reason="wrong_amount",
+                invoices=[second.pk]).status_code == 302
+    dispute_resolve(dispute_id=Dispute.objects.get().pk, resolution="withdrawn",
+                    reason="Borgenären återkallar fakturan.", today=TODAY, user=None)
+    page = two_invoice_client.get(f"/mitt-arende/arenden/{two_invoice_claim.pk}/")
+    body = page.content.decode()
+    assert "Återkallad av borgenären" in body and 'data-testid="invoice-held"' not in body
+    now, _ = claim_statement(two_invoice_claim, as_of=TODAY)
+    assert amount(page, "total") == now.collectible_ore == now.total_owed_ore
+    assert (amount(page, "capital") + amount(page, "interest") + amount(page, "fees")
+            - amount(page, "written-off")) == amount(page, "total")
+    # The objection is resolved: a new one may be made, of the one invoice left (no choice).
+    assert 'data-testid="dispute"' in body and 'name="invoices"' not in body

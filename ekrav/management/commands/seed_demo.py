@@ -293,8 +293,8 @@ class Command(BaseCommand):
 
     def _after_the_demand(self, cases, user, today) -> None:
         """What the later stages look like, on cases seeded in this run: one sent to
-        Kronofogden (its application prepared), one objected to in Mitt Ärende, one on an
-        instalment plan."""
+        Kronofogden (its application prepared), one objected to in Mitt Ärende, one objected to
+        in part, one on an instalment plan."""
         steps = (
             ("DEMO-1011", "sent to Kronofogden", lambda claim: (
                 claim_decide(claim_id=claim.pk, choice="kronofogden", today=today, user=user),
@@ -303,6 +303,13 @@ class Command(BaseCommand):
                 claim_id=claim.pk, channel="mitt_arende", reason="not_delivered",
                 text="Fönsterputsen i september blev aldrig gjord; jag var hemma hela dagen.",
                 received_on=today)),
+            # The café objects to one of its case's two invoices: the other is collected.
+            ("DEMO-1013", "partly objected to (that invoice held)", lambda claim: (
+                dispute_register(
+                    claim_id=claim.pk, channel="mitt_arende", reason="not_delivered",
+                    text="Kaffemaskinen är inte installerad än. Bardisken betalar jag.",
+                    received_on=today, invoice_ids=list(claim.invoices.filter(
+                        invoice_number="DEMO-1013").values_list("pk", flat=True))))),
             ("DEMO-1005", "on an instalment plan", lambda claim: plan_request(
                 claim_id=claim.pk, months=6, first_due=today + timedelta(days=14),
                 today=today)),
