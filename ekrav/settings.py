@@ -272,6 +272,20 @@ SWISH_KEY_FILE = env.str("SWISH_KEY_FILE", default="")
 SWISH_CA_FILE = env.str("SWISH_CA_FILE", default="")
 SWISH_TIMEOUT = env.float("SWISH_TIMEOUT", default=10.0)
 
+# BankID (relying-party API v6.0, mutual TLS; ekrav.bankid). Test environment:
+# https://appapi2.test.bankid.com/rp/v6.0, production: https://appapi2.bankid.com/rp/v6.0. With
+# simulators on and no URL given, ekrav's own simulator (under /sim/bankid/) is used; empty turns
+# BankID off. The relying-party certificate (PEM) and its key, and the CA of BankID's server
+# certificate; empty: no client certificate and the system CAs (the simulator).
+BANKID_BASE_URL = env.str("BANKID_BASE_URL",
+                          default=f"{SITE_URL}/sim/bankid/rp/v6.0" if SIMULATORS_ENABLED else "")
+BANKID_CERT_FILE = env.str("BANKID_CERT_FILE", default="")
+BANKID_KEY_FILE = env.str("BANKID_KEY_FILE", default="")
+BANKID_CA_FILE = env.str("BANKID_CA_FILE", default="")
+BANKID_TIMEOUT = env.float("BANKID_TIMEOUT", default=10.0)
+# The simulator's order lifetime: an order not completed by then collects as expiredTransaction.
+BANKID_SIM_ORDER_SECONDS = env.int("BANKID_SIM_ORDER_SECONDS", default=180)
+
 # Trustly (merchant API, JSON-RPC 1.1 at {base}/api/1, RSA-SHA1 signed both ways). Production:
 # https://trustly.com (test: https://test.trustly.com). With simulators on and no URL given,
 # ekrav's own simulator (under /sim/trustly/) is used; empty turns Trustly off. The keys are PEM:

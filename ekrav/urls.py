@@ -19,5 +19,6 @@ if settings.SIMULATORS_ENABLED:
     # Local stand-ins for outside systems, spoken to over real HTTP (ARCHITECTURE.md decision 8).
     urlpatterns.append(path("sim/kivra/", include("letters.sim_urls")))
     urlpatterns.append(path("sim/swish/", include("payments.sim_urls")))
+    urlpatterns.append(path("sim/bankid/", include("ekrav.bankid_sim_urls")))
     urlpatterns.append(path("sim/kreditupplysning/", include("claims.sim_urls")))
     urlpatterns.append(path("sim/", include("payments.provider_sim_urls")))
