@@ -1,7 +1,14 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from creditors.models import ApiKey, CollectionPolicy, Creditor, Invitation, Membership
+from creditors.models import (
+    ApiKey,
+    CollectionPolicy,
+    Creditor,
+    Invitation,
+    Membership,
+    UserIdentity,
+)
 from ekrav.identifiers import format_bankgiro, format_identity
 
 
@@ -59,3 +66,25 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # keys are created in the portal or by onboard_creditor, shown once
+
+
+@admin.register(UserIdentity)
+class UserIdentityAdmin(admin.ModelAdmin):
+    """Users' BankID links: made only by the user's own BankID identification; staff may
+    remove one (a person who wants their BankID on another account), never type one in."""
+
+    list_display = ["user", "masked_number", "name", "verified_at"]
+    search_fields = ["user__email", "name"]
+    list_select_related = ["user"]
+    fields = ["user", "masked_number", "name", "verified_at"]
+    readonly_fields = fields
+
+    @admin.display(description=_("personnummer"))
+    def masked_number(self, obj):
+        return f"{obj.personal_number[:8]}-****"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -194,3 +194,27 @@ class CollectionPolicy(models.Model):
 
     def __str__(self):
         return f"{self.creditor}"
+
+
+class UserIdentity(models.Model):
+    """A user's personnummer, as BankID verified it: what a BankID login is matched on.
+
+    Linked only by a BankID identification made while logged in (never typed in), so a login
+    by BankID reaches the account its owner linked, and nobody else's."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="identity", verbose_name=_("user"))
+    personal_number = models.CharField(_("personnummer"), max_length=12, unique=True)
+    name = models.CharField(_("name (as BankID gave it)"), max_length=200)
+    verified_at = models.DateTimeField(_("verified by BankID at"))
+
+    class Meta:
+        verbose_name = _("BankID identity")
+        verbose_name_plural = _("BankID identities")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(personal_number__regex=r"^[0-9]{12}$"),
+                                   name="identity_personal_number_12_digits"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} ({self.personal_number[:8]}-****)"

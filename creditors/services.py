@@ -17,6 +17,7 @@ from creditors.models import (
     Creditor,
     Invitation,
     Membership,
+    UserIdentity,
     token_digest,
 )
 from creditors.onboarding import CreditorInput
@@ -156,3 +157,37 @@ def policy_update(*, creditor, cleaned: dict, by) -> None:
     policy.kronofogden_min_capital_ore = cleaned["kronofogden_min_capital"]
     policy.plan_min_instalment_ore = cleaned["plan_min_instalment"]
     policy.save()
+
+
+@transaction.atomic
+def identity_link(*, user, personal_number: str, name: str, now) -> UserIdentity:
+    """Link the personnummer a BankID identification just verified to ``user``, who is logged
+    in: from now on they can log in with BankID. One account per person and one person per
+    account: a personnummer linked elsewhere, or another one on this account, is refused."""
+    taken = (UserIdentity.objects.select_for_update().filter(personal_number=personal_number)
+             .exclude(user=user).exists())
+    if taken:
+        raise CreditorError({"bankid": [_("This BankID is already linked to another account "
+                                          "at ekrav.")]}, code="identity_taken")
+    identity = UserIdentity.objects.select_for_update().filter(user=user).first()
+    if identity is not None and identity.personal_number != personal_number:
+        raise CreditorError({"bankid": [_("Your account is linked to another person's BankID. "
+                                          "Ask us to remove that link first.")]},
+                            code="identity_other")
+    if identity is None:
+        identity = UserIdentity(user=user, personal_number=personal_number)
+    identity.name, identity.verified_at = name[:200], now
+    try:
+        with transaction.atomic():
+            identity.save()
+    except IntegrityError:  # linked elsewhere between our check and the write
+        raise CreditorError({"bankid": [_("This BankID is already linked to another account "
+                                          "at ekrav.")]}, code="identity_taken") from None
+    return identity
+
+
+def user_by_personal_number(personal_number: str):
+    """The active user whose account this verified personnummer is linked to, or None."""
+    identity = (UserIdentity.objects.select_related("user")
+                .filter(personal_number=personal_number, user__is_active=True).first())
+    return identity.user if identity else None

@@ -1,9 +1,11 @@
 from django.urls import path
 
-from creditors import views
+from creditors import views, views_bankid
 
 app_name = "creditors"
 urlpatterns = [
+    path("konto/bankid/", views_bankid.bankid_login, name="bankid_login"),
+    path("konto/bankid/koppla/", views_bankid.bankid_link, name="bankid_link"),
     path("foretag/nytt/", views.onboard, name="onboard"),
     path("foretag/byt/", views.switch, name="switch"),
     path("foretag/", views.company, name="company"),

@@ -6,9 +6,9 @@ view checks::
     {"method": "case+ocr", "claims": [17], "seen": 1767225600}
 
 ``method`` says how the visitor proved who they are and ``claims`` what that lets them see.
-Case number + OCR (printed on every letter) opens that one case only; BankID (a later issue)
-will grant ``{"method": "bankid", "claims": [every case of the identified debtor]}`` through the
-same ``grant``, and every view works unchanged. ``seen`` is the last request, for the idle
+Case number + OCR (printed on every letter) opens that one case only; BankID grants
+``{"method": "bankid", "claims": [every case of the identified person]}`` through the same
+``grant`` (``views.open_bankid``), and every view works unchanged. ``seen`` is the last request, for the idle
 timeout: the session also ends when the browser closes (a phone borrowed, a shared computer).
 
 Guessing is slowed by counting failures in Django's cache per client address and per case
@@ -27,6 +27,7 @@ from django.core.cache import cache
 
 SESSION_KEY = "mitt_arende"
 CASE_AND_OCR = "case+ocr"
+BANKID = "bankid"  # every case of the identified person
 
 # Short, as a bank's: the page shows what someone owes, on a phone that may be lent out.
 IDLE_SECONDS = getattr(settings, "MITT_ARENDE_IDLE_SECONDS", 15 * 60)

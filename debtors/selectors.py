@@ -71,6 +71,14 @@ def claims_of_access(access: dict) -> list[Claim]:
                 .select_related("creditor__policy", "debtor").order_by("-registered_on", "-id"))
 
 
+def claim_ids_of_person(personal_number: str) -> list[int]:
+    """Every case at ekrav, across creditors, of the person BankID identified: as a private
+    person, or as the owner of an enskild firma (whose identity is the owner's personnummer).
+    Each creditor stores its own debtor row; they meet here on the verified number."""
+    return list(Claim.objects.filter(debtor__identity_number=personal_number)
+                .order_by("pk").values_list("pk", flat=True))
+
+
 # --- the case page --------------------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ CARD, TRUSTLY = PaymentRequest.Channel.CARD, PaymentRequest.Channel.TRUSTLY
 app_name = "debtors"
 urlpatterns = [
     path("", views.open_case, name="open"),
+    path("bankid/", views.open_bankid, name="open_bankid"),
     path("arenden/", views.case_list, name="cases"),
     path("arenden/<int:claim_id>/", views.case_detail, name="case"),
     path("arenden/<int:claim_id>/brev/<int:letter_id>/pdf/", views.letter_pdf,

@@ -32,8 +32,14 @@ from claims.selectors import written_off_invoice
 from claims.services import ClaimError
 from debtors import portal
 from debtors.forms import AlreadyPaidForm, DisputeForm, MessageForm, OpenCaseForm, PlanForm
-from debtors.selectors import case_page, case_to_open, claims_of_access
+from debtors.selectors import (
+    case_page,
+    case_to_open,
+    claim_ids_of_person,
+    claims_of_access,
+)
 from debtors.services import DebtorInputError, debtor_report_already_paid, debtor_send_message
+from ekrav.bankid_orders import bankid_page
 from ekrav.formfields import SekAmountField
 from ekrav.money import format_sek
 from letters.models import Letter
@@ -118,6 +124,26 @@ def open_case(request):
         status = 400
     return _page(request, "debtors/open.html", {
         "form": form, "open_claims": claims_of_access(access) if access else []}, status=status)
+
+
+@transaction.non_atomic_requests  # waits on BankID over the network, never holding the DB
+@never_cache
+def open_bankid(request):
+    """Öppna med BankID: every case of the identified person, at every creditor."""
+    access, _expired = portal.current_access(request)
+    request.access = access
+
+    def opened(completion):
+        claim_ids = claim_ids_of_person(completion.personal_number)
+        if not claim_ids:
+            return _("We have no case for your personnummer. If you have a letter from us, "
+                     "open the case with the numbers in it, or call us.")
+        portal.grant(request, method=portal.BANKID, claim_ids=claim_ids)
+        return redirect("debtors:cases")
+
+    return bankid_page(request, purpose="mitt_arende", template="debtors/open_bankid.html",
+                       context={"start_label": _("Open with BankID")}, on_complete=opened,
+                       visible_text=_("Open your cases at ekrav (Mitt Ärende)"), render=_page)
 
 
 @_with_access

@@ -12,6 +12,7 @@ urlpatterns = [
     path("rp/v6.0/sign", sim.sign, name="sign"),
     path("rp/v6.0/collect", sim.collect, name="collect"),
     path("rp/v6.0/cancel", sim.cancel, name="cancel"),
+    path("app/", sim.app, name="app"),
     path("_control/next", sim.control_next, name="control_next"),
     path("_control/orders/<str:order_ref>", sim.control_order, name="control_order"),
     path("_control/orders/<str:order_ref>/start", sim.control_start, name="control_start"),

@@ -27,7 +27,10 @@ What the user does, decided by the test or the person trying ekrav out:
   expiredTransaction, startFailed, certificateErr);
 - ``POST _control/next`` with ``{"outcome": "complete", "personalNumber": ...}`` or
   ``{"outcome": "failed", "hintCode": ...}``: the next order made ends so on its first collect;
-- ``GET _control/orders/<orderRef>`` shows the order.
+- ``GET _control/orders/<orderRef>`` shows the order;
+- ``GET app/`` is the BankID app for a person trying ekrav out (there is no phone to scan the
+  QR code with): the orders waiting, each to identify or sign as a personnummer of one's
+  choice, or to cancel.
 
 An order nobody completes expires as at BankID: BANKID_SIM_ORDER_SECONDS (180) after it was
 made its collect says failed/expiredTransaction. State lives in the default cache: it is a
@@ -40,6 +43,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import html
 import json
 import re
 import secrets
@@ -51,11 +55,12 @@ from xml.sax.saxutils import escape
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import JsonResponse
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 STATE_TIMEOUT = 3600
+APP_ORDERS = 20  # the latest orders the stand-in app (``app``) lists
 USER_VISIBLE_DATA_MAX = 40_000
 USER_NON_VISIBLE_DATA_MAX = 200_000
 START_HINTS = ("started", "userSign", "noClient", "userMrtd", "userCallConfirm")
@@ -179,6 +184,8 @@ def _new_order(kind: str, body: dict) -> JsonResponse:
     cache.set(_key("order", order["orderRef"]), order, timeout=STATE_TIMEOUT)
     if personal_number:
         cache.set(_key("pnr", personal_number), order["orderRef"], timeout=STATE_TIMEOUT)
+    cache.set(_key("recent"), [order["orderRef"], *cache.get(_key("recent"), [])][:APP_ORDERS],
+              timeout=STATE_TIMEOUT)
     return JsonResponse(answer)
 
 
@@ -405,3 +412,46 @@ def _control_body(request) -> dict:
     if not isinstance(body, dict):
         raise ValueError("the body must be a JSON object")
     return body
+
+
+# --- The app, for a person trying ekrav out ---------------------------------------------------
+
+@csrf_exempt
+def app(request):
+    """The orders waiting, newest first: identify (or sign) as a personnummer, or cancel."""
+    if request.method == "POST":
+        order = cache.get(_key("order", request.POST.get("order_ref", "")))
+        if order is not None and _expire(order)["status"] == "pending":
+            number = request.POST.get("personal_number", "").strip()
+            if request.POST.get("action") == "complete" and _PERSONAL_NUMBER.fullmatch(number):
+                _complete(order, {"personalNumber": number})
+            elif request.POST.get("action") == "cancel":
+                _update(order, status="failed", hintCode="userCancel")
+        return HttpResponseRedirect(request.path)
+    rows = []
+    for order_ref in cache.get(_key("recent"), []):
+        order = cache.get(_key("order", order_ref))
+        if order is None or _expire(order)["status"] != "pending":
+            continue
+        text = (base64.b64decode(order["userVisibleData"]).decode("utf-8")
+                if order["userVisibleData"] else "")
+        verb = "Skriv under" if order["kind"] == "sign" else "Identifiera"
+        rows.append(
+            f'<li><p><strong>{verb}</strong> · {html.escape(text) or "(ingen text)"}</p>'
+            f'<form method="post"><input type="hidden" name="order_ref" '
+            f'value="{html.escape(order_ref)}"><label>Personnummer <input name='
+            f'"personal_number" value="{html.escape(_app_number(order))}" '
+            'inputmode="numeric" pattern="[0-9]{12}"></label> '
+            f'<button name="action" value="complete">{verb}</button> '
+            '<button name="action" value="cancel">Avbryt</button></form></li>')
+    body = "".join(rows) or "<li>Inga beställningar väntar. Starta BankID i ekrav först.</li>"
+    return HttpResponse(
+        '<!doctype html><html lang="sv"><head><meta charset="utf-8"><meta name="viewport" '
+        'content="width=device-width, initial-scale=1"><title>BankID (simulator)</title>'
+        '</head><body><h1>BankID-appen (simulator)</h1><p>ekravs stand-in för BankID-appen: '
+        'här identifierar du dig som valfritt personnummer.</p>'
+        f'<ul>{body}</ul></body></html>')
+
+
+def _app_number(order: dict) -> str:
+    return order["personalNumber"] or DEFAULT_USER["personalNumber"]
