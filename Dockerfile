@@ -34,6 +34,9 @@ RUN mkdir -p /app/var/beat /data/media && chown -R ekrav:ekrav /app/var /data
 USER ekrav
 # Static files are collected (and compressed) into the image; whitenoise serves them.
 RUN python manage.py collectstatic --noinput
+# Set after collectstatic (a build step without the run's secret and database): every
+# container refuses to start without SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL.
+ENV EKRAV_ENV=production
 
 EXPOSE 8000
 CMD ["gunicorn", "ekrav.wsgi", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]

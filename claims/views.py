@@ -45,6 +45,7 @@ from claims.services import (
     invoice_register,
 )
 from creditors.decorators import creditor_required
+from creditors.services import agreement_of
 from letters.selectors import (  # the portal shows what the letters room sent
     letters_of,
     limitation_of,
@@ -79,7 +80,8 @@ def overview(request):
     params.pop("page", None)
     return render(request, "claims/overview.html", {
         "filters": filters, "page": page, "rows": rows, "counts": counts,
-        "query_string": params.urlencode(), "total": sum(counts.values())})
+        "query_string": params.urlencode(), "total": sum(counts.values()),
+        "agreement_missing": agreement_of(request.creditor) is None})
 
 
 @creditor_required

@@ -6,6 +6,8 @@ from creditors.models import (
     CollectionPolicy,
     Creditor,
     Invitation,
+    AgreementSignature,
+    BankgiroChange,
     Membership,
     UserIdentity,
 )
@@ -30,7 +32,12 @@ class CreditorAdmin(admin.ModelAdmin):
     list_filter = ["form"]
     search_fields = ["name", "organisation_number", "report_email", "contact_name"]
     inlines = [CollectionPolicyInline, MembershipInline]
-    readonly_fields = ["created_at"]
+    # The payout bankgiro moves only with the signatory's BankID signature (the portal's
+    # *Utbetalningskonto*), never by a form anyone with admin access can fill in.
+    readonly_fields = ["created_at", "bankgiro"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["created_at"] if obj is None else self.readonly_fields
 
     @admin.display(description=_("Org. no."), ordering="organisation_number")
     def orgnr(self, obj):
@@ -88,3 +95,38 @@ class UserIdentityAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class _EvidenceAdmin(admin.ModelAdmin):
+    """BankID-signed evidence: read by staff, written only by the signatory's signature."""
+
+    list_select_related = ["creditor"]
+
+    @admin.display(description=_("personnummer"))
+    def masked_number(self, obj):
+        return f"{obj.personal_number[:8]}-****"
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AgreementSignature)
+class AgreementSignatureAdmin(_EvidenceAdmin):
+    list_display = ["creditor", "version", "name", "masked_number", "signed_at"]
+    search_fields = ["creditor__name", "name"]
+
+
+@admin.register(BankgiroChange)
+class BankgiroChangeAdmin(_EvidenceAdmin):
+    list_display = ["creditor", "old_bankgiro", "new_bankgiro", "name", "masked_number",
+                    "changed_at"]
+    search_fields = ["creditor__name", "name"]

@@ -218,3 +218,71 @@ class UserIdentity(models.Model):
 
     def __str__(self):
         return f"{self.user} ({self.personal_number[:8]}-****)"
+
+
+class BankIdEvidence(models.Model):
+    """What a signatory signed with BankID, kept as it came: the text, BankID's signature (its
+    XML holds the text) and the OCSP response on the certificate, the person and the address.
+    Evidence: append-only."""
+
+    text = models.TextField(_("the text signed"))
+    personal_number = models.CharField(_("signatory's personnummer"), max_length=12)
+    name = models.CharField(_("signatory (as BankID gave it)"), max_length=200)
+    signature = models.TextField(_("BankID signature (base64 XML)"))
+    ocsp_response = models.TextField(_("OCSP response (base64)"))
+    ip_address = models.CharField(_("from address"), max_length=45)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("signed evidence is never changed")
+        super().save(*args, **kwargs)
+
+
+class AgreementSignature(BankIdEvidence):
+    """The service agreement as the company's signatory signed it with BankID."""
+
+    creditor = models.ForeignKey(Creditor, on_delete=models.PROTECT,
+                                 related_name="agreement_signatures",
+                                 verbose_name=_("creditor"))
+    version = models.CharField(_("agreement version"), max_length=20)
+    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
+                                  on_delete=models.SET_NULL, related_name="+",
+                                  verbose_name=_("signed by (user)"))
+    signed_at = models.DateTimeField(_("signed at"))
+
+    class Meta:
+        verbose_name = _("signed agreement")
+        verbose_name_plural = _("signed agreements")
+        ordering = ["-signed_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["creditor", "version"],
+                                    name="agreement_signed_once_per_version"),
+        ]
+
+    def __str__(self):
+        return f"{self.creditor} {self.version}"
+
+
+class BankgiroChange(BankIdEvidence):
+    """A change of the payout bankgiro, signed with BankID by the company's signatory (the
+    classic fraud redirects payouts)."""
+
+    creditor = models.ForeignKey(Creditor, on_delete=models.PROTECT,
+                                 related_name="bankgiro_changes", verbose_name=_("creditor"))
+    old_bankgiro = models.CharField(_("from bankgiro"), max_length=8)
+    new_bankgiro = models.CharField(_("to bankgiro"), max_length=8)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
+                                   on_delete=models.SET_NULL, related_name="+",
+                                   verbose_name=_("changed by (user)"))
+    changed_at = models.DateTimeField(_("changed at"))
+
+    class Meta:
+        verbose_name = _("payout bankgiro change")
+        verbose_name_plural = _("payout bankgiro changes")
+        ordering = ["-changed_at"]
+
+    def __str__(self):
+        return f"{self.creditor} {self.old_bankgiro} -> {self.new_bankgiro}"

@@ -12,7 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from creditors.models import (
+    AgreementSignature,
     ApiKey,
+    BankgiroChange,
     CollectionPolicy,
     Creditor,
     Invitation,
@@ -191,3 +193,115 @@ def user_by_personal_number(personal_number: str):
     identity = (UserIdentity.objects.select_related("user")
                 .filter(personal_number=personal_number, user__is_active=True).first())
     return identity.user if identity else None
+
+
+# --- The service agreement, signed with BankID ------------------------------------------------
+
+def agreement_text_for(creditor) -> str:
+    """The agreement's current text for ``creditor`` (creditors.agreement), as signed."""
+    from creditors import agreement
+    from ekrav.identifiers import format_bankgiro
+
+    agency = settings.AGENCY
+    return agreement.agreement_text(agreement.Parties(
+        company=creditor.name, organisation_number=format_identity(creditor.organisation_number),
+        bankgiro=format_bankgiro(creditor.bankgiro), agency=agency["name"],
+        agency_organisation_number=agency["organisation_number"]))
+
+
+def agreement_of(creditor):
+    """The signature of the agreement's current version, or None: not signed yet."""
+    from creditors.agreement import VERSION
+
+    return AgreementSignature.objects.filter(creditor=creditor, version=VERSION).first()
+
+
+@transaction.atomic
+def agreement_sign(*, creditor, user, completion, now) -> AgreementSignature:
+    """Keep the agreement as the signatory signed it with BankID. Only the personnummer
+    registered as the company's signatory (firmatecknare) may sign, only for a company the user
+    acts for, and only the text of the agreement as it stands: BankID's signature must hold it."""
+    from creditors.agreement import VERSION
+
+    Creditor.objects.select_for_update().get(pk=creditor.pk)
+    signed = agreement_of(creditor)
+    if signed is not None:
+        return signed
+    if not Membership.objects.filter(user=user, creditor=creditor, is_active=True).exists():
+        raise CreditorError({"bankid": [_("You do not act for this company.")]},
+                            code="not_member")
+    text = agreement_text_for(creditor)
+    _check_signatory(creditor, completion, text)
+    return AgreementSignature.objects.create(creditor=creditor, version=VERSION, signed_by=user,
+                                             signed_at=now, **_evidence(completion, text))
+
+
+def _check_signatory(creditor, completion, text: str) -> None:
+    """A BankID signature by the personnummer registered as the company's signatory
+    (firmatecknare), of exactly ``text``: otherwise refused."""
+    from ekrav.bankid import encode_text
+
+    if not creditor.contact_personnummer or \
+            completion.personal_number != creditor.contact_personnummer:
+        raise CreditorError({"bankid": [_(
+            "Only the company's signatory can sign this: the personnummer registered for "
+            "%(company)s is not the one who signed.") % {"company": creditor.name}]},
+            code="not_signatory")
+    if encode_text(text).encode() not in completion.signature_xml:
+        raise CreditorError({"bankid": [_("The signature is not of this text as it stands now: "
+                                          "sign again.")]}, code="text_changed")
+
+
+def _evidence(completion, text: str) -> dict:
+    """The fields of a ``BankIdEvidence`` from BankID's completion of a signature of ``text``."""
+    return {"text": text, "personal_number": completion.personal_number,
+            "name": completion.name[:200], "signature": completion.signature,
+            "ocsp_response": completion.ocsp_response,
+            "ip_address": completion.ip_address[:45]}
+
+
+def bankgiro_change_text(creditor, new_bankgiro: str) -> str:
+    """What the signatory signs to move the company's payouts to another bankgiro."""
+    from ekrav.identifiers import format_bankgiro
+
+    return (f"Byte av utbetalningskonto för {creditor.name} "
+            f"(org.nr {format_identity(creditor.organisation_number)}): utbetalningar från "
+            f"ekrav görs från och med nu till bankgiro {format_bankgiro(new_bankgiro)} i stället "
+            f"för bankgiro {format_bankgiro(creditor.bankgiro)}. Jag intygar att jag är "
+            "behörig firmatecknare och att kontot tillhör företaget.")
+
+
+@transaction.atomic
+def payout_bankgiro_change(*, creditor, user, new_bankgiro: str, completion, now,
+                           manage_url: str) -> BankgiroChange:
+    """Move the payouts to ``new_bankgiro``: only a user who manages the company (not an
+    ordinary user), signed with BankID by the company's signatory; every signatory and
+    administrator is told by e-mail at once (after commit), so a redirection nobody asked for
+    is seen the same day."""
+    locked = Creditor.objects.select_for_update().get(pk=creditor.pk)
+    membership = Membership.objects.filter(user=user, creditor=locked, is_active=True).first()
+    if membership is None or not membership.can_manage:
+        raise CreditorError({"bankid": [_("Only the company's signatory or an administrator "
+                                          "can change the payout bankgiro.")]},
+                            code="not_manager")
+    if new_bankgiro == locked.bankgiro:
+        raise CreditorError({"bankgiro": [_("That is the bankgiro payouts go to already.")]},
+                            code="same_bankgiro")
+    text = bankgiro_change_text(locked, new_bankgiro)
+    _check_signatory(locked, completion, text)
+    change = BankgiroChange.objects.create(
+        creditor=locked, old_bankgiro=locked.bankgiro, new_bankgiro=new_bankgiro,
+        changed_by=user, changed_at=now, **_evidence(completion, text))
+    Creditor.objects.filter(pk=locked.pk).update(bankgiro=new_bankgiro)
+    creditor.bankgiro = new_bankgiro
+    managers = list(Membership.objects.filter(
+        creditor=locked, is_active=True,
+        role__in=[Membership.Role.SIGNATORY, Membership.Role.ADMIN])
+        .values_list("user__email", flat=True))
+    subject = _("ekrav: the payout bankgiro of %(company)s was changed") % {
+        "company": locked.name}
+    body = render_to_string("creditors/email/bankgiro_changed.txt", {
+        "change": change, "creditor": locked, "user": user, "manage_url": manage_url})
+    transaction.on_commit(lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL,
+                                            managers))
+    return change

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("EKRAV_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -21,7 +22,8 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env("DEBUG")
 # The embedded default is for a developer's machine; production sets its own secret.
-SECRET_KEY = env.str("SECRET_KEY", default="ekrav-insecure-development-key-change-me")
+_DEVELOPMENT_SECRET_KEY = "ekrav-insecure-development-key-change-me"
+SECRET_KEY = env.str("SECRET_KEY", default=_DEVELOPMENT_SECRET_KEY)
 ALLOWED_HOSTS = env("ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
@@ -36,6 +38,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "allauth",
     "allauth.account",
+    "allauth.mfa",  # TOTP two-step verification, required for case handlers (issue 6)
     "ninja",  # serves its own copy of Swagger UI for /api/docs (no CDN)
     "ekrav",
     "creditors",
@@ -47,6 +50,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "ekrav.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "ekrav.middleware.LanguageMiddleware",
@@ -56,6 +60,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "ekrav.staff_mfa.StaffMfaRequiredMiddleware",
     "creditors.middleware.ActiveCreditorMiddleware",
 ]
 
@@ -118,6 +123,11 @@ ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "claims:overview"
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
+
+# allauth.mfa: an authenticator app (TOTP) and recovery codes. Any user may turn it on under
+# /konto/2fa/; case handlers (staff) must, or the admin sends them there (ekrav.staff_mfa).
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "ekrav"
 
 LANGUAGE_CODE = "sv"
 LANGUAGES = [("sv", "Svenska"), ("en", "English")]
@@ -328,8 +338,39 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# A creditor's login lasts a working day. (Mitt Ärende ends at browser close and after its own
+# idle timeout: debtors.portal.)
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 60 * 60)
 if env.bool("SECURE_COOKIES", default=False):
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+
+# Production (EKRAV_ENV=production) refuses to start on the embedded default's assumptions: it
+# needs its own secret, hosts and database, and runs on HTTPS only (`manage.py check --deploy`).
+EKRAV_ENV = env.str("EKRAV_ENV", default="development")
+if EKRAV_ENV not in ("development", "production"):
+    raise ImproperlyConfigured(f"EKRAV_ENV is {EKRAV_ENV!r}: use 'production' or 'development'.")
+if EKRAV_ENV == "production":
+    _missing = [name for name in ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL")
+                if not env.str(name, default="").strip()]
+    if _missing:
+        raise ImproperlyConfigured(f"EKRAV_ENV=production needs {', '.join(_missing)} set in the "
+                                   "environment (see the README's configuration table).")
+    if SECRET_KEY == _DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
+        raise ImproperlyConfigured("EKRAV_ENV=production needs a SECRET_KEY of its own, at least "
+                                   "50 random characters, never the development key.")
+    if DEBUG:
+        raise ImproperlyConfigured("EKRAV_ENV=production runs with DEBUG off: unset DEBUG.")
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    # ekrav runs behind a TLS-terminating proxy (load balancer, nginx) that must set (overwrite)
+    # X-Forwarded-Proto; without such a proxy in front this header would be a client's to forge.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Off only when the proxy itself redirects http:// to https://.
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = 31536000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
 
 LOGGING = {
     "version": 1,

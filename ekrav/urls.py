@@ -2,6 +2,11 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from ekrav.staff_mfa import admin_login
+
+# The admin logs in through allauth, so a handler's TOTP code is asked for (ekrav.staff_mfa).
+admin.site.login = admin_login
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("konto/", include("allauth.urls")),

@@ -4,6 +4,8 @@ of alice's. Identity numbers are real-shaped (valid checksums), not real people.
 from datetime import date, timedelta
 
 import pytest
+
+pytest_plugins = ["tests.bankid"]  # the BankID simulator fixture (sim)
 from django.utils import timezone
 
 from claims.registration import parse_registration
@@ -116,6 +118,36 @@ def private_cache(settings):
     cache.clear()
     yield
     cache.clear()
+
+
+def activate_totp(user) -> str:
+    """Give the user an activated authenticator app, stored as allauth.mfa stores one after its
+    activation form; returns the secret (the app's copy of it) for ``totp_code``."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    return secret
+
+
+def totp_code(secret: str) -> str:
+    """The code the authenticator app shows right now, by allauth's own TOTP helpers."""
+    from allauth.mfa.totp.internal.auth import (format_hotp_value, hotp_value,
+                                                yield_hotp_counters_from_time)
+
+    counters = list(yield_hotp_counters_from_time())
+    return format_hotp_value(hotp_value(secret, counters[len(counters) // 2]))
+
+
+@pytest.fixture
+def admin_user(admin_user):
+    """pytest-django's superuser (and so ``admin_client``) is a case handler, and handlers have
+    activated TOTP: without it every admin page sends them to the activation (ekrav.staff_mfa)."""
+    from allauth.mfa.models import Authenticator
+
+    if not Authenticator.objects.filter(user=admin_user, type=Authenticator.Type.TOTP).exists():
+        activate_totp(admin_user)
+    return admin_user
 
 
 @pytest.fixture

@@ -453,7 +453,7 @@ def test_progress_fragment_polls_while_running(alice_client, alice_co, alice,
     html = status.content.decode()
     assert status.status_code == 200 and "HX-Refresh" not in status
     assert 'hx-trigger="every 1s"' in html and "1 of 2 rows processed" in html
-    assert 'style="width: 50%"' in html
+    assert 'max="2" value="1"' in html
     detail = alice_client.get(reverse("claims:import_detail", args=[imp.pk])).content.decode()
     assert 'data-testid="import-progress"' in detail
     assert 'data-testid="import-confirm"' not in detail

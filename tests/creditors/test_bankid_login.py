@@ -3,32 +3,12 @@ BankID to their account once (logged in by e-mail), then logs in with it; a Bank
 linked logs nobody in; a personnummer links to one account only; the page says BankID's own
 words when the order fails, and what to do when BankID is off."""
 
-import httpx
-import pytest
 from django.test import Client
 
 from creditors.models import UserIdentity
+from tests.bankid import HX, complete_as, next_order
 
 ALICE_PNR, OTHER_PNR = "198112289874", "195001010008"
-HX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture
-def sim(live_server, settings):
-    settings.BANKID_BASE_URL = live_server.url + "/sim/bankid/rp/v6.0"
-    return live_server.url + "/sim/bankid/_control"
-
-
-def next_order(sim, **outcome):
-    """Decide the outcome of the next order made (the person in the app)."""
-    response = httpx.post(f"{sim}/next", json=outcome)
-    assert response.status_code == 200, response.text
-
-
-def complete_as(sim, personal_number, name="Alice Bygg"):
-    given, _, surname = name.partition(" ")
-    next_order(sim, outcome="complete", personalNumber=personal_number, name=name,
-               givenName=given, surname=surname)
 
 
 def bankid(client, url, sim=None):

@@ -2,13 +2,12 @@
 sees every case of theirs at ekrav, across creditors, and nobody else's; a person with no case
 is told so and sees nothing."""
 
-import pytest
 from django.test import Client
 
 from debtors import portal
 from tests.claims.test_collection import register_on
 from tests.conftest import another_debtor
-from tests.creditors.test_bankid_login import HX, complete_as, sim  # noqa: F401 - fixture
+from tests.bankid import HX, complete_as
 
 DAN = "198112289874"  # the default debtor of tests.conftest.registration_data
 
@@ -20,7 +19,7 @@ def open_with_bankid(visitor):
 
 
 def test_bankid_opens_every_case_of_the_person_across_creditors(
-        sim, alice_co, charlie_co, transactional_db):  # noqa: F811
+        sim, alice_co, charlie_co, transactional_db):
     at_alice = register_on(alice_co)
     at_charlie = register_on(charlie_co, invoice_number="C-77")
     someone_else = register_on(alice_co, invoice_number="X-1", **another_debtor(3))
@@ -36,7 +35,7 @@ def test_bankid_opens_every_case_of_the_person_across_creditors(
     assert visitor.get(f"/mitt-arende/arenden/{someone_else.pk}/").status_code == 404
 
 
-def test_a_person_without_cases_sees_nothing(sim, alice_co, transactional_db):  # noqa: F811
+def test_a_person_without_cases_sees_nothing(sim, alice_co, transactional_db):
     register_on(alice_co)
     visitor = Client()
     complete_as(sim, "195001010008", name="Olle Okänd")

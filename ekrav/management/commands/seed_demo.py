@@ -226,6 +226,9 @@ class Command(BaseCommand):
                           f"{len(specs) - len(new)} already there.")
         self._api_key(demo_co, demo)
         self.stdout.write(f"Case handler (staff, /admin/): {staff.email} / {STAFF_PASSWORD}")
+        # Not weakened for the demo: the handler activates TOTP like any other (ekrav.staff_mfa).
+        self.stdout.write("Case handlers use two-step verification: the first visit to /admin/ "
+                          "activates TOTP with an authenticator app (README).")
         self.stdout.write(f"Demo creditor user:            {demo.email} / {DEMO_PASSWORD}")
 
     def _user(self, email, password, *, staff):
