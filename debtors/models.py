@@ -4,7 +4,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from creditors.models import Creditor
-from ekrav.identifiers import format_identity
+from ekrav.identifiers import format_identity, mask_identity
 
 
 class DebtorQuerySet(models.QuerySet):
@@ -42,11 +42,16 @@ class Debtor(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.name} ({self.identity_display})"
+        return f"{self.name} ({self.identity_masked})"
 
     @property
     def identity_display(self):
         return format_identity(self.identity_number)
+
+    @property
+    def identity_masked(self):
+        """For lists (and anywhere the number is not needed whole): 19811228-****."""
+        return mask_identity(self.identity_number)
 
 
 class MessageMail(models.Model):

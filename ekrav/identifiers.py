@@ -266,6 +266,30 @@ def format_identity(value: str) -> str:
     return format_organisationsnummer(value)
 
 
+def mask_identity(value: str) -> str:
+    """An identity number for lists and logs: a personnummer without its last four digits
+    (19811228-****); an organisation number, which is public, as it is."""
+    if isinstance(value, str) and len(value) == 12:
+        return format_personnummer(value)[:9] + "****"
+    return format_identity(value)
+
+
+# A personnummer or samordningsnummer in free text (a log line): [CC]YYMMDD, an optional - or +,
+# four digits; masked whenever the first six digits after the century could be a birth date
+# (or a samordningsnummer's day + 60). Over-masking an OCR reference that looks like one is
+# the price of never logging a person's number.
+_PERSONNUMMER_IN_TEXT = re.compile(r"(?<!\d)((?:19|20)?(\d{2})(\d{2})(\d{2})[-+]?)(\d{4})(?!\d)")
+
+
+def mask_personnummer_in_text(text: str) -> str:
+    def mask(found):
+        month, day = int(found.group(3)), int(found.group(4))
+        if 1 <= month <= 12 and (1 <= day <= 31 or 61 <= day <= 91):
+            return found.group(1) + "****"
+        return found.group(0)
+    return _PERSONNUMMER_IN_TEXT.sub(mask, text)
+
+
 # --- Bankgiro --------------------------------------------------------------------------------
 
 _BANKGIRO_RE = re.compile(r"\d{3,4}-?\d{4}", re.ASCII)

@@ -375,7 +375,10 @@ if EKRAV_ENV == "production":
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # No log line carries a person's identity number (ekrav.logging).
+    "filters": {"mask_personal_numbers": {"()": "ekrav.logging.MaskPersonalNumbers"}},
+    "handlers": {"console": {"class": "logging.StreamHandler",
+                             "filters": ["mask_personal_numbers"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # WeasyPrint logs each rendering step at INFO; its warnings (a missing glyph) still show.
     "loggers": {"weasyprint.progress": {"level": "WARNING"},

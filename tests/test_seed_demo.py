@@ -53,7 +53,9 @@ def test_demo_users_and_companies(no_secret_key):
     output = run()
 
     staff = get_user_model().objects.get(email=seed_demo.STAFF_EMAIL)
-    assert staff.is_staff and staff.is_superuser
+    # A case handler, not a superuser: the handlers' group (ekrav.roles).
+    assert staff.is_staff and not staff.is_superuser
+    assert list(staff.groups.values_list("name", flat=True)) == ["Handläggare"]
     assert staff.check_password(seed_demo.STAFF_PASSWORD)
     demo = get_user_model().objects.get(email=seed_demo.DEMO_EMAIL)
     assert demo.check_password(seed_demo.DEMO_PASSWORD) and not demo.is_staff

@@ -25,6 +25,12 @@ def identity(value):
 
 
 @register.filter
+def identity_masked(value):
+    """A personnummer without its last four digits, for lists."""
+    return identifiers.mask_identity(value) if value else ""
+
+
+@register.filter
 def postal_code(value):
     return identifiers.format_postal_code(value) if value else ""
 

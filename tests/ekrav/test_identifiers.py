@@ -641,3 +641,38 @@ def test_form_fields_display_stored_values_formatted():
 def test_form_field_echoes_invalid_input_unchanged():
     form = IdentityForm(data=dict(VALID_FORM_DATA, pnr="nonsense"))
     assert 'value="nonsense"' in str(form["pnr"])
+
+
+# --- masking (issue 6: no personnummer in lists and logs) -----------------------------------
+
+from ekrav.identifiers import mask_identity, mask_personnummer_in_text  # noqa: E402
+
+
+@pytest.mark.parametrize("value, shown", [
+    ("198112289874", "19811228-****"), ("5560360793", "556036-0793")])
+def test_lists_show_a_personnummer_without_its_last_four(value, shown):
+    assert mask_identity(value) == shown
+
+
+@pytest.mark.parametrize("text, logged", [
+    ("debtor 19811228-9874 opened", "debtor 19811228-**** opened"),
+    ("pnr=198112289874", "pnr=19811228****"),
+    ("811228-9874 and 8112289874", "811228-**** and 811228****"),
+    ("samordningsnummer 19811288-9872", "samordningsnummer 19811288-****"),
+    ("OCR 411255458126 stays", "OCR 411255458126 stays"),  # month 25: not a date
+    ("amount 1234,50 kr, case 100012", "amount 1234,50 kr, case 100012"),
+])
+def test_log_text_never_carries_a_personnummer(text, logged):
+    assert mask_personnummer_in_text(text) == logged
+
+
+def test_the_log_filter_masks_the_formatted_message(caplog):
+    import logging
+
+    from ekrav.logging import MaskPersonalNumbers
+
+    logger = logging.getLogger("ekrav.test.masking")
+    logger.addFilter(MaskPersonalNumbers())
+    with caplog.at_level(logging.INFO, logger="ekrav.test.masking"):
+        logger.info("opened by %s", "198112289874")
+    assert "19811228****" in caplog.text and "9874" not in caplog.text

@@ -235,9 +235,15 @@ class Command(BaseCommand):
         User = get_user_model()
         user = User.objects.filter(email__iexact=email).first()
         if user is None:
-            make = User.objects.create_superuser if staff else User.objects.create_user
-            user = make(username=email, email=email, password=password)
+            user = User.objects.create_user(username=email, email=email, password=password,
+                                            is_staff=staff)
             self.stdout.write(f"Created user {email}.")
+        if staff:  # a case handler, not a superuser (ekrav.roles)
+            from django.contrib.auth.models import Group
+
+            from ekrav.roles import GROUP
+
+            user.groups.add(Group.objects.get(name=GROUP))
         # allauth's own record of the address: verified, so the demo login is not nagged.
         EmailAddress.objects.get_or_create(user=user, email=email,
                                            defaults={"verified": True, "primary": True})
