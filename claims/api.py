@@ -42,6 +42,7 @@ from claims.services import (
     invoice_register,
 )
 from creditors.services import api_key_authenticate
+from ekrav import audit
 from ekrav.identifiers import format_identity
 from ekrav.money import MoneyError, ore_to_str, parse_sek
 from letters.models import Letter  # the API shows what the letters room sent
@@ -317,7 +318,10 @@ def _errors(*codes: int) -> dict:
 
 class ApiKeyAuth(HttpBearer):
     def authenticate(self, request, token):
-        return api_key_authenticate(token.strip())
+        key = api_key_authenticate(token.strip())
+        if key is not None:
+            audit.api_key_acts(key)  # the audit trail names the key, not "anonymous"
+        return key
 
 
 def _in_english(run):

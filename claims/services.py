@@ -33,9 +33,10 @@ from claims.statement import (
 )
 from creditors.models import CollectionPolicy
 from debtors.services import debtor_upsert, debtor_upsert_many
+from ekrav import audit
 from ekrav.calendar import first_bank_day_after
-from ekrav.identifiers import ocr_from_base
 from ekrav.errors import DomainError
+from ekrav.identifiers import ocr_from_base
 from ekrav.money import format_sek
 
 CASE_NUMBER_OFFSET = 100000
@@ -338,12 +339,14 @@ def _claims_create(*, creditor, debtor_ids, today, user, source) -> list[Claim]:
 
 
 def _set_status(claim, *, new, allowed_from) -> None:
-    """Compare-and-set: the row moves only if it is still in a state we checked."""
+    """Compare-and-set: the row moves only if it is still in a state we checked. An
+    ``update()`` sends no model signal: the audit trail is told here."""
     moved = (Claim.objects.filter(pk=claim.pk, status__in=allowed_from)
              .update(status=new))
     if moved != 1:
         raise ClaimError({"status": [_("The claim is closed and can no longer be changed.")]},
                          code="claim_closed")
+    audit.record(claim, "update", {"status": (claim.status, new)})
     claim.status = new
 
 

@@ -292,7 +292,8 @@ def payout_bankgiro_change(*, creditor, user, new_bankgiro: str, completion, now
     change = BankgiroChange.objects.create(
         creditor=locked, old_bankgiro=locked.bankgiro, new_bankgiro=new_bankgiro,
         changed_by=user, changed_at=now, **_evidence(completion, text))
-    Creditor.objects.filter(pk=locked.pk).update(bankgiro=new_bankgiro)
+    locked.bankgiro = new_bankgiro
+    locked.save(update_fields=["bankgiro"])  # a save: the audit trail records the change
     creditor.bankgiro = new_bankgiro
     managers = list(Membership.objects.filter(
         creditor=locked, is_active=True,

@@ -17,7 +17,7 @@ _VIEW = [
     "creditors.agreementsignature", "creditors.bankgirochange",
     "debtors.debtor", "letters.letter", "letters.printbatch",
     "payments.bgmaximport", "payments.incomingpayment", "payments.paymentrequest",
-    "payments.payoutfile", "payments.refund", "payments.settlement",
+    "payments.payoutfile", "payments.refund", "payments.settlement", "ekrav.auditentry",
 ]
 _CHANGE = [
     "claims.claim", "claims.dispute", "claims.kronofogdenapplication", "claims.paymentplan",

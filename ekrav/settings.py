@@ -61,6 +61,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "ekrav.staff_mfa.StaffMfaRequiredMiddleware",
+    "ekrav.audit.AuditMiddleware",  # who and from where, for the audit trail
     "creditors.middleware.ActiveCreditorMiddleware",
 ]
 
