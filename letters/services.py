@@ -314,6 +314,16 @@ def print_batch_close(*, day: date) -> PrintBatch | None:
     return batch
 
 
+# A spreadsheet reads a cell starting with one of these as a formula (=HYPERLINK(...) in a
+# debtor's name): such text gets a leading apostrophe, which shows it as the text it is.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(text: str) -> str:
+    """Typed text for the manifest, never a formula when the print house opens it."""
+    return f"'{text}" if str(text).startswith(_FORMULA_STARTS) else text
+
+
 def _merge(letters: list[Letter]) -> tuple[bytes, bytes, int]:
     """One PDF of the letters in order (each starting on a new sheet: a one-page letter is
     followed by a blank back page for duplex printing) and the manifest that lists them."""
@@ -330,9 +340,10 @@ def _merge(letters: list[Letter]) -> tuple[bytes, bytes, int]:
         if len(reader.pages) % 2:
             writer.add_blank_page()
         debtor = letter.content.get("debtor", {})
-        out.writerow([letter.pk, letter.claim.case_number, letter.kind, debtor.get("name", ""),
-                      debtor.get("street", ""), debtor.get("postal_code", ""),
-                      debtor.get("city", ""), page, len(reader.pages)])
+        out.writerow([letter.pk, letter.claim.case_number, letter.kind,
+                      *(_cell(debtor.get(field, ""))
+                        for field in ("name", "street", "postal_code", "city")),
+                      page, len(reader.pages)])
         page += len(reader.pages) + len(reader.pages) % 2
     writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
     buffer = io.BytesIO()
