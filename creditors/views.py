@@ -41,9 +41,10 @@ def onboard(request):
             _show_errors(form, exc)
         else:
             request.session[SESSION_KEY] = creditor.pk
-            messages.success(request, _("%(company)s is registered. Welcome to ekrav!") % {
-                "company": creditor.name})
-            return redirect("claims:overview")
+            messages.success(request, _("%(company)s is registered. Welcome to ekrav! Last "
+                                        "step: the signatory signs the service agreement with "
+                                        "BankID.") % {"company": creditor.name})
+            return redirect("creditors:agreement")  # Kom igång ends with the agreement
     return render(request, "creditors/onboard.html", {"form": form})
 
 

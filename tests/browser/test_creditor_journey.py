@@ -74,9 +74,11 @@ def test_sign_up_and_register_the_company(page):
     fill_fields(page, ALICE_COMPANY)
     submit(page)
 
-    page.wait_for_url(at("/"))
+    # Kom igång ends with the service agreement, signed with BankID by the signatory.
+    page.wait_for_url(at("/foretag/avtal/"))
     expect(page.locator(ACTIVE)).to_have_text(ALICE_COMPANY["name"])
     expect(page.locator("main .messages")).to_contain_text(ALICE_COMPANY["name"])
+    expect(page.get_by_test_id("agreement-text")).to_contain_text("Uppdragsavtal inkasso")
     creditor = Creditor.objects.get(organisation_number="5560360793")
     assert creditor.memberships.get().user.email == "ny@alicebygg.se"
     assert creditor.memberships.get().role == Membership.Role.SIGNATORY
@@ -165,7 +167,7 @@ def test_register_a_second_company_from_the_menu(page, django_user_model):
     fill_fields(page, CHARLIE_COMPANY)
     submit(page)
 
-    page.wait_for_url(at("/"))
+    page.wait_for_url(at("/foretag/avtal/"))  # the new company's agreement comes next
     expect(page.locator(ACTIVE)).to_have_text(CHARLIE_COMPANY["name"])
     page.click("[data-testid=company-menu] > summary")
     expect(page.locator("[data-testid=company-menu] button[name=creditor]")).to_have_count(1)
