@@ -32,12 +32,17 @@ from claims.selectors import (
     claim_books,
     claim_policy,
     claim_snapshots,
-    interest_key,
     reference_rates,
     write_off_key,
 )
-from claims.services import ClaimError, _close_paid, _set_status, claim_withdraw
-from claims.statement import WriteOff, interest_legal_basis
+from claims.services import (
+    ClaimError,
+    _close_paid,
+    _set_status,
+    claim_withdraw,
+    interest_entry,
+)
+from claims.statement import WriteOff
 
 TEXT_MAX = 2000
 # Objections are taken while the agency still collects: not once the claim is closed, and not
@@ -255,9 +260,7 @@ def _write_off(claim: Claim, dispute: Dispute, event: Event, today: date) -> Non
     K, rows = LedgerEntry.Kind, []
     interest = books.interest_to_book(statement)
     if interest:
-        rows.append(LedgerEntry(claim=claim, kind=K.INTEREST, amount_ore=interest,
-                                booked_on=day, key=interest_key(day), event=event,
-                                legal_basis=interest_legal_basis(day)))
+        rows.append(interest_entry(claim, interest, day, event))
     numbers = dict(dispute.invoices.values_list("pk", "invoice_number"))
     for gone in statement.written_off:
         if gone.invoice_id not in ids:

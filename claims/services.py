@@ -645,10 +645,7 @@ def _book_payment(locked, books, owed, *, kind, key, amount_ore, paid_on, event,
                                        legal_basis=legal_basis)
     interest = books.interest_to_book(owed.on_payment_day)
     if interest:
-        LedgerEntry.objects.create(
-            claim=locked, kind=LedgerEntry.Kind.INTEREST, amount_ore=interest,
-            booked_on=paid_on, key=interest_key(paid_on), event=event,
-            legal_basis=interest_legal_basis(paid_on))
+        interest_entry(locked, interest, paid_on, event).save()
     allocation = owed.allocation or _fallback_allocation(amount_ore, owed.before)
     LedgerEntry.objects.bulk_create([
         LedgerEntry(claim=locked, kind=part_kind, amount_ore=amount, booked_on=paid_on,
@@ -664,6 +661,13 @@ def _close_paid(claim: Claim, *, today: date, user=None) -> None:
     _set_status(claim, new=Status.PAID, allowed_from=_open_statuses())
     Claim.objects.filter(pk=claim.pk).update(next_action_on=None)
     Event.objects.create(claim=claim, kind=Event.Kind.PAID, occurred_on=today, actor=user)
+
+
+def interest_entry(claim, amount_ore: int, day, event) -> LedgerEntry:
+    """The ledger row of the interest accrued up to ``day`` not booked before (unsaved)."""
+    return LedgerEntry(claim=claim, kind=LedgerEntry.Kind.INTEREST, amount_ore=amount_ore,
+                       booked_on=day, key=interest_key(day), event=event,
+                       legal_basis=interest_legal_basis(day))
 
 
 # 9 kap. 5 § handelsbalken: a payment pays costs, then interest, then capital (DOMAIN.md).

@@ -11,7 +11,8 @@ from creditors.models import (
     Membership,
     UserIdentity,
 )
-from ekrav.identifiers import format_bankgiro, format_identity
+from ekrav.admin import ReadOnlyAdmin
+from ekrav.identifiers import format_bankgiro, format_identity, mask_identity
 
 
 class CollectionPolicyInline(admin.StackedInline):
@@ -88,7 +89,7 @@ class UserIdentityAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("personnummer"))
     def masked_number(self, obj):
-        return f"{obj.personal_number[:8]}-****"
+        return mask_identity(obj.personal_number)
 
     def has_add_permission(self, request):
         return False
@@ -97,26 +98,14 @@ class UserIdentityAdmin(admin.ModelAdmin):
         return False
 
 
-class _EvidenceAdmin(admin.ModelAdmin):
+class _EvidenceAdmin(ReadOnlyAdmin):
     """BankID-signed evidence: read by staff, written only by the signatory's signature."""
 
     list_select_related = ["creditor"]
 
     @admin.display(description=_("personnummer"))
     def masked_number(self, obj):
-        return f"{obj.personal_number[:8]}-****"
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+        return mask_identity(obj.personal_number)
 
 
 @admin.register(AgreementSignature)

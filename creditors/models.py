@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from ekrav.identifiers import mask_identity
+
 
 class CreditorQuerySet(models.QuerySet):
     def for_user(self, user):
@@ -217,7 +219,7 @@ class UserIdentity(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.user} ({self.personal_number[:8]}-****)"
+        return f"{self.user} ({mask_identity(self.personal_number)})"
 
 
 class BankIdEvidence(models.Model):

@@ -39,22 +39,10 @@ def errors_to_form(form, errors: dict) -> None:
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdmin):
     """The audit trail: read, filtered and searched by staff; nobody writes or deletes here."""
 
     list_display = ["at", "actor_label", "ip_address", "action", "object_type", "object_label"]
     list_filter = ["action", "object_type"]
     search_fields = ["actor_label", "object_id", "object_label", "ip_address"]
     date_hierarchy = "at"
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in AuditEntry._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
