@@ -10,7 +10,7 @@ with the relying party's certificate):
   ``requirement`` (an object; ``personalNumber``, 12 digits, lives here in v6.0),
   ``userVisibleData`` (base64 of UTF-8 text; required for sign, at most 40 000 characters
   after encoding), ``userNonVisibleData`` (base64, at most 200 000), ``userVisibleDataFormat``
-  (``simpleMarkdownV1``) and ``returnUrl``. The answer: ``orderRef``, ``autoStartToken``,
+  (``simpleMarkdownV1``, or ``plaintext``, the default) and ``returnUrl``. The answer: ``orderRef``, ``autoStartToken``,
   ``qrStartToken``, ``qrStartSecret``.
 - ``collect`` takes ``orderRef``; the answer is ``orderRef``, ``status`` (pending, failed,
   complete), ``hintCode`` (pending and failed) and ``completionData`` (complete): ``user``
@@ -27,7 +27,9 @@ unauthorized, 404 notFound, 405 methodNotAllowed, 408 requestTimeout, 415
 unsupportedMediaType, 500 internalError, 503 maintenance. Here a 4xx with BankID's error object
 is ``BankIdError``; 5xx, a timeout, a connection or TLS error or an answer that is not
 BankID's is ``BankIdUnavailable`` (try again later). Parsing is strict: a malformed answer is
-BankIdUnavailable, never a KeyError.
+BankIdUnavailable, never a KeyError. Only maintenance may be retried without telling the user
+(``BankIdException.may_retry``); requestTimeout and internalError are not retried by the
+relying party, the user is told (RFA5) and may start again.
 
 The signature and the OCSP response are kept as the base64 text received: they are the
 evidence of what the user saw and signed, to be stored as they came.
@@ -45,6 +47,7 @@ import ssl
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from urllib.parse import quote
 
 import httpx
 
@@ -68,74 +71,82 @@ def qr_data(qr_start_token: str, qr_start_secret: str, seconds: int) -> str:
     return f"bankid.{qr_start_token}.{seconds}.{code}"
 
 
+# --- Starting the app on this device (autostart) ---------------------------------------------
+
+def launch_url(auto_start_token: str, *, mobile: bool, return_url: str = "") -> str:
+    """The link that starts BankID on the user's own device with the order's autoStartToken,
+    as BankID's sample code builds it: on a phone or tablet the universal link
+    ``https://app.bankid.com/`` with ``redirect`` the (URL-encoded) page to come back to; on a
+    computer the ``bankid:///`` scheme with ``redirect=null`` (the security program leaves the
+    browser where it was)."""
+    if not auto_start_token:
+        return ""
+    if mobile:
+        redirect = quote(return_url, safe="") if return_url else "null"
+        return f"https://app.bankid.com/?autostarttoken={auto_start_token}&redirect={redirect}"
+    return f"bankid:///?autostarttoken={auto_start_token}&redirect=null"
+
+
+def web_data(*, domain: str, user_agent: str, device: str) -> dict | None:
+    """The ``web`` object of auth and sign (v6.0), by which BankID weighs an order's risk: the
+    domain the page is on (3-253 characters), the browser's User-Agent (cut to 256) and an
+    identifier of the browser (cut to 64; BankID's sample code: a cookie or a hash of it).
+    None when one is missing (BankID's sample code sends all three or no object)."""
+    domain, user_agent, device = domain.strip(), user_agent.strip()[:256], device[:64]
+    if not 3 <= len(domain) <= 253 or not user_agent or not device:
+        return None
+    return {"referringDomain": domain, "userAgent": user_agent, "deviceIdentifier": device}
+
+
 # --- Recommended user messages ------------------------------------------------------------
 
-# BankID's recommended user messages (RFA = "rekommenderad felhantering/användarmeddelande"),
-# Swedish and English, as BankID words them.
+# BankID's recommended user messages (RFA = "rekommenderat felmeddelande/användarmeddelande"),
+# Swedish and English, as developers.bankid.com/ui-resources/user-messages words them (read
+# through copies of that page, see the README). Two slips of BankID's own are mended:
+# "gitligt" (RFA15B) and "you ID document" (RFA23). RFA5 and RFA22 are the same words.
 MESSAGES: dict[str, tuple[str, str]] = {
     "RFA1": ("Starta BankID-appen.", "Start your BankID app."),
-    "RFA2": ("Du har inte BankID-appen installerad. Kontakta din bank.",
-             "The BankID app is not installed. Please contact your bank."),
-    "RFA3": ("Åtgärden avbruten. Försök igen.", "Action cancelled. Please try again."),
-    "RFA4": ("En identifiering eller underskrift för det här personnumret är redan påbörjad. "
+    "RFA2": ("Du verkar inte ha BankID-appen. Installera den och skaffa ett BankID.",
+             "You don't seem to have the BankID app. Install the app and get a BankID."),
+    "RFA3": ("Åtgärden avbröts. Försök igen.", "The action was cancelled. Please try again."),
+    "RFA4": ("En identifiering eller underskrift pågår redan för ditt personnummer. "
              "Försök igen.",
-             "An identification or signing for this personal number is already started. "
-             "Please try again."),
-    "RFA5": ("Internt tekniskt fel. Försök igen.", "Internal error. Please try again."),
-    "RFA6": ("Åtgärden avbruten.", "Action cancelled."),
+             "An identification or signature is already in progress for your personal "
+             "identity number. Please try again."),
+    "RFA5": ("Något gick fel. Försök igen.", "Something went wrong. Please try again."),
+    "RFA6": ("Åtgärden avbröts.", "The action was cancelled."),
     "RFA8": ("BankID-appen svarar inte. Kontrollera att den är startad och att du har "
-             "internetanslutning. Om du inte har något giltigt BankID kan du skaffa ett hos din "
-             "bank. Försök sedan igen.",
+             "internetanslutning. Försök sedan igen.",
              "The BankID app is not responding. Please check that it's started and that you "
-             "have internet access. If you don't have a valid BankID you can get one from your "
-             "bank. Try again."),
+             "have internet access. Try again."),
     "RFA9": ("Skriv in din säkerhetskod i BankID-appen och välj Identifiera eller Skriv under.",
              "Enter your security code in the BankID app and select Identify or Sign."),
     "RFA13": ("Försöker starta BankID-appen.", "Trying to start your BankID app."),
-    "RFA15A": ("Söker efter BankID, det kan ta en liten stund … Om det har gått några sekunder "
-               "och inget BankID har hittats har du sannolikt inget BankID som går att använda "
-               "för den aktuella identifieringen/underskriften i den här datorn. Om du har ett "
-               "BankID-kort, sätt in det i kortläsaren. Om du inte har något BankID kan du "
-               "skaffa ett hos din bank.",
-               "Searching for BankID:s, it may take a little while … If a few seconds have "
-               "passed and still no BankID has been found, you probably don't have a BankID "
-               "which can be used for this identification/signing on this computer. If you "
-               "have a BankID card, please insert it into your card reader. If you don't have "
-               "a BankID you can get one from your bank."),
-    "RFA15B": ("Söker efter BankID, det kan ta en liten stund … Om det har gått några sekunder "
-               "och inget BankID har hittats har du sannolikt inget BankID som går att använda "
-               "för den aktuella identifieringen/underskriften i den här enheten. Om du inte "
-               "har något BankID kan du skaffa ett hos din bank.",
-               "Searching for BankID, it may take a little while … If a few seconds have "
-               "passed and still no BankID has been found, you probably don't have a BankID "
-               "which can be used for this identification/signing on this device. If you "
-               "don't have a BankID you can get one from your bank."),
-    "RFA16": ("Det BankID du försöker använda är för gammalt eller spärrat. Använd ett annat "
-              "BankID eller skaffa ett nytt hos din bank.",
-              "The BankID you are trying to use is blocked or too old. Please use another "
-              "BankID or get a new one from your bank."),
-    "RFA17A": ("BankID-appen verkar inte finnas i din dator eller mobil. Installera den och "
-               "skaffa ett BankID hos din bank. Installera appen från din appbutik eller "
-               "https://install.bankid.com",
-               "The BankID app couldn't be found on your computer or mobile device. Please "
-               "install it and get a BankID from your bank. Install the app from your app "
-               "store or https://install.bankid.com"),
-    "RFA17B": ("Misslyckades att läsa av QR-koden. Starta BankID-appen och läs av QR-koden. "
-               "Kontrollera att BankID-appen är uppdaterad. Om du inte har BankID-appen måste "
-               "du installera den och skaffa ett BankID hos din bank. Installera appen från "
-               "din appbutik eller https://install.bankid.com",
-               "Failed to scan the QR code. Start the BankID app and scan the QR code. Check "
-               "that the BankID app is up to date. If you don't have the BankID app, you need "
-               "to install it and get a BankID from your bank. Install the app from your app "
-               "store or https://install.bankid.com"),
-    "RFA19": ("Vill du identifiera dig eller skriva under med BankID på den här datorn eller "
-              "med ett Mobilt BankID?",
-              "Would you like to identify yourself or sign with a BankID on this computer, or "
-              "with a Mobile BankID?"),
-    "RFA21": ("Identifiering eller underskrift pågår.", "Identification or signing in progress."),
-    "RFA22": ("Okänt fel. Försök igen.", "Unknown error. Please try again."),
+    "RFA15A": ("Söker efter BankID. Säkerställ att du har ett giltigt BankID på den här "
+               "datorn. Om du har ett BankID på kort, sätt in kortet i kortläsaren.",
+               "Searching for BankID. Make sure you have a valid BankID on this computer. If "
+               "you have a BankID on card, please insert the card into your card reader."),
+    "RFA15B": ("Söker efter BankID. Säkerställ att du har ett giltigt BankID på den här enheten.",
+               "Searching for BankID. Make sure you have a valid BankID on this device."),
+    "RFA16": ("Ditt BankID är för gammalt eller spärrat. Använd ett annat BankID eller skaffa "
+              "ett nytt hos din bank.",
+              "Your BankID is blocked or too old. Please use another BankID or get a new one "
+              "from your bank."),
+    "RFA17A": ("Du verkar inte ha BankID-appen/programmet. Installera den och skaffa ett BankID "
+               "hos din bank.",
+               "You don't seem to have the BankID app/program. Please install it and get a "
+               "BankID from your bank."),
+    "RFA17B": ("Misslyckades att läsa av QR-koden. Starta BankID-appen och läs av QR-koden.",
+               "Failed to scan the QR code. Start the BankID app and scan the QR code."),
+    "RFA19": ("Vill du använda BankID på den här datorn eller ett Mobilt BankID?",
+              "Would you like to use BankID on this computer, or a Mobile BankID?"),
+    "RFA20": ("Vill du använda BankID på den här enheten eller på en annan enhet?",
+              "Do you want to use BankID on this device or another device?"),
+    "RFA21": ("En identifiering eller underskrift pågår.",
+              "An identification or signing is in progress."),
+    "RFA22": ("Något gick fel. Försök igen.", "Something went wrong. Please try again."),
     "RFA23": ("Fotografera och läs av din ID-handling med BankID-appen.",
-              "Process your machine-readable travel document using the BankID app."),
+              "Take a photo of, and scan, your ID document with the BankID app."),
 }
 
 PENDING_HINTS = ("outstandingTransaction", "noClient", "started", "userMrtd", "userCallConfirm",
@@ -266,6 +277,12 @@ class BankIdException(Exception):
     def user_message(self) -> str:
         return error_message(self.error_code)
 
+    @property
+    def may_retry(self) -> bool:
+        """BankID is down for maintenance: the same call may be made again, unseen by the
+        user, before the user is told (RFA5)."""
+        return self.error_code == "maintenance"
+
 
 class BankIdError(BankIdException):
     """BankID refused the call (4xx with ``errorCode``): alreadyInProgress (tell the user,
@@ -374,26 +391,27 @@ class BankIdClient:
 
     def auth(self, end_user_ip: str, *, user_visible_data: str | None = None,
              user_non_visible_data: str | None = None, personal_number: str | None = None,
-             return_url: str | None = None, user_visible_data_format: str | None = None
-             ) -> Order:
+             return_url: str | None = None, user_visible_data_format: str | None = None,
+             web: dict | None = None) -> Order:
         """Start an identification (legitimering). ``personal_number`` (12 digits) limits who
-        may answer; BankID wants it inside ``requirement`` in v6.0."""
+        may answer; BankID wants it inside ``requirement`` in v6.0. ``web``: what BankID may
+        weigh the order's risk by (``web_data``)."""
         body = _order_body(end_user_ip, user_visible_data, user_non_visible_data,
-                           personal_number, user_visible_data_format)
+                           personal_number, user_visible_data_format, web)
         if return_url is not None:
             body["returnUrl"] = return_url
         return self._order("auth", body)
 
     def sign(self, end_user_ip: str, user_visible_data: str, *,
              user_non_visible_data: str | None = None, personal_number: str | None = None,
-             user_visible_data_format: str | None = None) -> Order:
+             user_visible_data_format: str | None = None, web: dict | None = None) -> Order:
         """Start a signature (underskrift) of ``user_visible_data``, the text the user reads
         in the app and that ends up in the signature."""
         if not user_visible_data:
             raise ValueError("a signature needs the text the user signs")
         return self._order("sign", _order_body(end_user_ip, user_visible_data,
                                                user_non_visible_data, personal_number,
-                                               user_visible_data_format))
+                                               user_visible_data_format, web))
 
     def collect(self, order_ref: str) -> Collect:
         """Where the order stands. Call every two seconds while pending; a final answer
@@ -455,8 +473,10 @@ class BankIdClient:
 
 
 def _order_body(end_user_ip, user_visible_data, user_non_visible_data, personal_number,
-                user_visible_data_format) -> dict:
+                user_visible_data_format, web=None) -> dict:
     body: dict = {"endUserIp": end_user_ip}
+    if web:
+        body["web"] = web
     if personal_number is not None:
         body["requirement"] = {"personalNumber": personal_number}
     if user_visible_data is not None:

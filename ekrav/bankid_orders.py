@@ -17,15 +17,23 @@ only BankID and the session. What it keeps in the session::
 - Another purpose's order (a second tab) is cancelled when a new one starts: one order per
   browser, as BankID allows one per person.
 - The secret never leaves the server; the page gets the QR code as an SVG.
+- "Open BankID on this device" is the launch link BankID's sample code uses: the universal
+  link app.bankid.com with a redirect back to the page on a phone or tablet, the bankid:///
+  scheme with redirect=null on a computer (``ekrav.bankid.launch_url``).
+- BankID down for maintenance is asked again, unseen, up to MAINTENANCE_RETRIES times before
+  the user is told (BankID's advice for that error code only).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
 import time
 from dataclasses import dataclass
 
 import segno
+from django.http.request import split_domain_port
 from django.utils import translation
 from django.utils.safestring import mark_safe
 
@@ -35,6 +43,12 @@ log = logging.getLogger(__name__)
 
 SESSION_KEY = "bankid_order"
 COLLECT_EVERY = 2.0  # seconds between two collects of one order (BankID's advice)
+MAINTENANCE_RETRIES = 3  # collects in a row answered "maintenance" before the user is told
+# Phones and tablets, where the app is started through app.bankid.com (an iPad asking as a
+# Mac is taken for a computer: the bankid:/// link still starts the app there).
+_MOBILE = re.compile(r"Android|iPhone|iPad|iPod|Mobile", re.ASCII)
+# Chrome and Firefox on iOS: the app's redirect would open Safari, so it names the browser.
+_IOS_BROWSERS = (("CriOS/", "googlechrome://"), ("FxiOS/", "firefox://"))
 
 
 @dataclass(frozen=True)
@@ -46,6 +60,8 @@ class Progress:
     qr_svg: str = ""  # the QR code of this second, while pending
     auto_start_token: str = ""  # for the "open BankID on this device" link
     completion: bankid.Completion | None = None  # once, when complete
+    mobile: bool = False  # the page is on a phone or tablet
+    return_url: str = ""  # where the app sends a phone back to
 
     @property
     def is_pending(self) -> bool:
@@ -53,8 +69,8 @@ class Progress:
 
     @property
     def autostart_url(self) -> str:
-        return (f"bankid:///?autostarttoken={self.auto_start_token}&redirect=null"
-                if self.auto_start_token else "")
+        return bankid.launch_url(self.auto_start_token, mobile=self.mobile,
+                                 return_url=self.return_url)
 
 
 class BankIdOff(Exception):
@@ -65,9 +81,34 @@ def _english() -> bool:
     return (translation.get_language() or "sv").startswith("en")
 
 
-def _message(status: str, hint_code: str | None) -> str:
+def _message(status: str, hint_code: str | None, mobile: bool = False) -> str:
     say = bankid.user_message_en if _english() else bankid.user_message
-    return say(status, hint_code, qr=True)
+    return say(status, hint_code, qr=True, mobile=mobile)
+
+
+def is_mobile(request) -> bool:
+    return bool(_MOBILE.search(request.headers.get("User-Agent", "")))
+
+
+def _web(request) -> dict | None:
+    """What BankID may weigh the order's risk by: ekrav's domain, the browser, and the browser
+    as a hash of its session (never the session key itself)."""
+    session = request.session
+    if hasattr(session, "save") and not session.session_key:
+        session.save()
+    key = getattr(session, "session_key", None) or ""
+    return bankid.web_data(domain=split_domain_port(request.get_host())[0],
+                           user_agent=request.headers.get("User-Agent", ""),
+                           device=hashlib.sha256(key.encode()).hexdigest() if key else "")
+
+
+def _return_url(request) -> str:
+    """Where the BankID app sends a phone back to once done: this page."""
+    agent = request.headers.get("User-Agent", "")
+    for marker, scheme in _IOS_BROWSERS:
+        if marker in agent:
+            return scheme
+    return request.build_absolute_uri(request.get_full_path())
 
 
 def _error_message(error: bankid.BankIdException) -> str:
@@ -97,10 +138,8 @@ def order_start(request, *, purpose: str, client=None, sign_text: str | None = N
     client = _client(client)
     order_cancel(request, client=client)
     try:
-        if sign_text is not None:
-            order = client.sign(end_user_ip(request), sign_text)
-        else:
-            order = client.auth(end_user_ip(request), user_visible_data=visible_text)
+        order = _new_order(client, end_user_ip(request), sign_text, visible_text,
+                           _web(request))
     except bankid.BankIdException as error:
         log.warning("BankID order for %s not started: %s", purpose, error)
         return Progress(status=bankid.FAILED, message=_error_message(error))
@@ -109,8 +148,21 @@ def order_start(request, *, purpose: str, client=None, sign_text: str | None = N
         "purpose": purpose, "order_ref": order.order_ref,
         "auto_start_token": order.auto_start_token, "qr_start_token": order.qr_start_token,
         "qr_start_secret": order.qr_start_secret, "started": now, "collected": 0.0,
-        "status": bankid.PENDING, "hint_code": "outstandingTransaction"}
+        "status": bankid.PENDING, "hint_code": "outstandingTransaction",
+        "mobile": is_mobile(request), "return_url": _return_url(request), "retries": 0}
     return _pending(request.session[SESSION_KEY], now)
+
+
+def _new_order(client, ip: str, sign_text: str | None, visible_text: str | None, web):
+    for attempt in range(2):  # once more, unseen, when BankID is down for maintenance
+        try:
+            if sign_text is not None:
+                return client.sign(ip, sign_text, web=web)
+            return client.auth(ip, user_visible_data=visible_text, web=web)
+        except bankid.BankIdException as error:
+            if attempt or not error.may_retry:
+                raise
+            log.info("BankID in maintenance, asking again: %s", error)
 
 
 def order_progress(request, *, purpose: str, client=None) -> Progress:
@@ -125,14 +177,19 @@ def order_progress(request, *, purpose: str, client=None) -> Progress:
     try:
         found = _client(client).collect(order["order_ref"])
     except bankid.BankIdException as error:
+        if error.may_retry and order.get("retries", 0) < MAINTENANCE_RETRIES:
+            order.update(collected=now, retries=order.get("retries", 0) + 1)
+            request.session.modified = True
+            return _pending(order, now)
         log.warning("BankID order for %s not collected: %s", purpose, error)
         request.session.pop(SESSION_KEY, None)
         return Progress(status=bankid.FAILED, message=_error_message(error))
     if not found.is_pending:
         request.session.pop(SESSION_KEY, None)
-        return Progress(status=found.status, message=_message(found.status, found.hint_code),
-                        completion=found.completion)
-    order.update(collected=now, hint_code=found.hint_code)
+        return Progress(status=found.status, completion=found.completion,
+                        message=_message(found.status, found.hint_code,
+                                         order.get("mobile", False)))
+    order.update(collected=now, hint_code=found.hint_code, retries=0)
     request.session.modified = True
     return _pending(order, now)
 
@@ -152,9 +209,11 @@ def _pending(order: dict, now: float) -> Progress:
     seconds = max(0, int(now - order["started"]))
     data = bankid.qr_data(order["qr_start_token"], order["qr_start_secret"], seconds)
     svg = segno.make(data, error="l").svg_inline(scale=5, border=2, omitsize=False)
-    return Progress(status=bankid.PENDING, message=_message(bankid.PENDING,
-                                                            order["hint_code"]),
-                    qr_svg=mark_safe(svg), auto_start_token=order["auto_start_token"])
+    mobile = order.get("mobile", False)
+    return Progress(status=bankid.PENDING,
+                    message=_message(bankid.PENDING, order["hint_code"], mobile),
+                    qr_svg=mark_safe(svg), auto_start_token=order["auto_start_token"],
+                    mobile=mobile, return_url=order.get("return_url", ""))
 
 
 # --- The one shape of a BankID page ---------------------------------------------------------

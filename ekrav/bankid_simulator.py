@@ -6,6 +6,9 @@ It checks what BankID checks, answering 400 ``{"errorCode": "invalidParameters",
 ``endUserIp`` present and an IPv4 or IPv6 address; ``userVisibleData`` base64 of UTF-8 text,
 1 to 40 000 characters (required for sign), ``userNonVisibleData`` base64, 1 to 200 000;
 ``userVisibleDataFormat`` only ``simpleMarkdownV1`` and only with visible data;
+``returnUrl`` 1 to 512 characters; ``returnRisk`` a boolean; ``web`` an object of
+``referringDomain`` (3 to 253 characters), ``userAgent`` (1 to 256) and ``deviceIdentifier``
+(1 to 64);
 ``requirement`` an object whose ``personalNumber``, when given, is 12 digits; ``orderRef``
 of collect and cancel an order it has. Only POST (405 methodNotAllowed), only
 ``Content-Type: application/json`` without parameters (415 unsupportedMediaType). An auth or
@@ -63,6 +66,8 @@ STATE_TIMEOUT = 3600
 APP_ORDERS = 20  # the latest orders the stand-in app (``app``) lists
 USER_VISIBLE_DATA_MAX = 40_000
 USER_NON_VISIBLE_DATA_MAX = 200_000
+# The web object's fields and their lengths, as BankID's sample code (AdditionalWebData) has them.
+WEB_FIELDS = {"referringDomain": (3, 253), "userAgent": (1, 256), "deviceIdentifier": (1, 64)}
 START_HINTS = ("started", "userSign", "noClient", "userMrtd", "userCallConfirm")
 FAIL_HINTS = ("userCancel", "expiredTransaction", "startFailed", "certificateErr")
 # A stand-in person for a complete without one (a valid-checksum test personnummer).
@@ -163,8 +168,12 @@ def _new_order(kind: str, body: dict) -> JsonResponse:
                                             and _PERSONAL_NUMBER.fullmatch(personal_number)):
         raise _Refused("Invalid personalNumber")
     return_url = body.get("returnUrl")
-    if return_url is not None and not isinstance(return_url, str):
+    if return_url is not None and not (isinstance(return_url, str)
+                                       and 1 <= len(return_url) <= 512):
         raise _Refused("Invalid returnUrl")
+    if not isinstance(body.get("returnRisk", False), bool):
+        raise _Refused("Invalid returnRisk")
+    _check_web(body.get("web"))
 
     if personal_number and (waiting := _pending_for(personal_number)):
         # BankID: the order in progress is aborted and no new one is created.
@@ -173,6 +182,7 @@ def _new_order(kind: str, body: dict) -> JsonResponse:
         return _error("alreadyInProgress", "Order already in progress for pno")
 
     order = {"orderRef": str(uuid.uuid4()), "kind": kind, "endUserIp": end_user_ip,
+             "web": body.get("web"),
              "userVisibleData": visible, "userNonVisibleData": non_visible,
              "personalNumber": personal_number, "created": time.time(),
              "status": "pending", "hintCode": "outstandingTransaction", "completionData": None,
@@ -187,6 +197,18 @@ def _new_order(kind: str, body: dict) -> JsonResponse:
     cache.set(_key("recent"), [order["orderRef"], *cache.get(_key("recent"), [])][:APP_ORDERS],
               timeout=STATE_TIMEOUT)
     return JsonResponse(answer)
+
+
+def _check_web(web) -> None:
+    if web is None:
+        return
+    if not isinstance(web, dict):
+        raise _Refused("Invalid web")
+    for field, (shortest, longest) in WEB_FIELDS.items():
+        value = web.get(field)
+        if value is not None and not (isinstance(value, str)
+                                      and shortest <= len(value) <= longest):
+            raise _Refused(f"Invalid web.{field}")
 
 
 def _is_ip(text: str) -> bool:
@@ -259,7 +281,7 @@ def _release(order: dict) -> None:
         cache.delete(_key("pnr", number))
 
 
-def _complete(order: dict, person: dict) -> dict:
+def _complete(order: dict, person: dict, *, store: bool = True) -> dict:
     number = person.get("personalNumber") or order["personalNumber"] or \
         DEFAULT_USER["personalNumber"]
     given = person.get("givenName") or DEFAULT_USER["givenName"]
@@ -277,7 +299,26 @@ def _complete(order: dict, person: dict) -> dict:
             b"ekrav-sim-ocsp:" + hashlib.sha256(order["orderRef"].encode()).digest()
         ).decode("ascii"),
     }
+    if not store:
+        return {**order, "status": "complete", "completionData": completion}
     return _update(order, status="complete", hintCode=None, completionData=completion)
+
+
+def signed_completion(*, text: str, personal_number: str, given_name: str, surname: str,
+                      ip_address: str = "127.0.0.1"):
+    """What this simulator's collect answers when ``personal_number`` signs ``text`` (as
+    ``ekrav.bankid`` reads it): the evidence of a signature made without a round trip, for
+    the demo data and the tests' companies, whose agreements were signed before they start."""
+    from ekrav.bankid import Completion, encode_text
+
+    order = {"orderRef": str(uuid.uuid4()), "kind": "sign", "endUserIp": ip_address,
+             "userVisibleData": encode_text(text), "userNonVisibleData": None}
+    data = _complete(order, {"personalNumber": personal_number, "givenName": given_name,
+                             "surname": surname}, store=False)["completionData"]
+    return Completion(personal_number=personal_number, name=data["user"]["name"],
+                      given_name=given_name, surname=surname, ip_address=ip_address,
+                      bankid_issue_date=date.fromisoformat(data["bankIdIssueDate"]),
+                      signature=data["signature"], ocsp_response=data["ocspResponse"])
 
 
 def _signature_xml(order: dict, personal_number: str) -> bytes:

@@ -64,7 +64,7 @@ def test_a_cancelled_order_says_so_in_bankids_words(sim, alice, transactional_db
     next_order(sim, outcome="failed", hintCode="userCancel")
     answer = bankid(visitor, "/konto/bankid/")
     body = answer.content.decode()
-    assert 'data-status="failed"' in body and "Åtgärden avbruten." in body
+    assert 'data-status="failed"' in body and "Åtgärden avbröts." in body
     # The visitor may start again.
     assert 'data-testid="bankid-start"' in body
 

@@ -66,9 +66,9 @@ def test_each_hint_code_has_bankid_s_recommended_message(status, hint, qr, mobil
 
 @pytest.mark.parametrize("hint", ["someNewHintCode", None, ""])
 def test_an_unknown_hint_code_gets_the_documented_default(hint):
-    assert user_message("pending", hint, qr=True) == "Identifiering eller underskrift pågår."
-    assert user_message("failed", hint, qr=False) == "Okänt fel. Försök igen."
-    assert user_message_en("failed", hint, qr=False) == "Unknown error. Please try again."
+    assert user_message("pending", hint, qr=True) == "En identifiering eller underskrift pågår."
+    assert user_message("failed", hint, qr=False) == "Något gick fel. Försök igen."
+    assert user_message_en("failed", hint, qr=False) == "Something went wrong. Please try again."
 
 
 def test_the_swedish_texts_are_bankid_s():
@@ -77,17 +77,54 @@ def test_the_swedish_texts_are_bankid_s():
         "Försöker starta BankID-appen."
     assert user_message("pending", "userSign", qr=True) == \
         "Skriv in din säkerhetskod i BankID-appen och välj Identifiera eller Skriv under."
-    assert user_message("failed", "userCancel", qr=True) == "Åtgärden avbruten."
-    assert user_message("failed", "cancelled", qr=True) == "Åtgärden avbruten. Försök igen."
-    assert user_message("failed", "expiredTransaction", qr=True).startswith(
-        "BankID-appen svarar inte.")
-    assert user_message("failed", "startFailed", qr=True).startswith(
-        "Misslyckades att läsa av QR-koden.")
+    assert user_message("failed", "userCancel", qr=True) == "Åtgärden avbröts."
+    assert user_message("failed", "cancelled", qr=True) == "Åtgärden avbröts. Försök igen."
+    assert user_message("failed", "expiredTransaction", qr=True) == (
+        "BankID-appen svarar inte. Kontrollera att den är startad och att du har "
+        "internetanslutning. Försök sedan igen.")
+    assert user_message("failed", "startFailed", qr=True) == (
+        "Misslyckades att läsa av QR-koden. Starta BankID-appen och läs av QR-koden.")
+    assert user_message("failed", "certificateErr", qr=True) == (
+        "Ditt BankID är för gammalt eller spärrat. Använd ett annat BankID eller skaffa ett "
+        "nytt hos din bank.")
+    assert user_message("pending", "started", qr=True, mobile=True) == (
+        "Söker efter BankID. Säkerställ att du har ett giltigt BankID på den här enheten.")
+    assert error_message("alreadyInProgress") == (
+        "En identifiering eller underskrift pågår redan för ditt personnummer. Försök igen.")
+    assert error_message("internalError") == "Något gick fel. Försök igen."
+
+
+def test_the_english_texts_are_bankid_s():
+    assert user_message_en("pending", "outstandingTransaction", qr=True) == \
+        "Start your BankID app."
+    assert user_message_en("failed", "userCancel", qr=True) == "The action was cancelled."
+    assert user_message_en("pending", "started", qr=True, mobile=True) == \
+        "Searching for BankID. Make sure you have a valid BankID on this device."
+    assert error_message_en("maintenance") == "Something went wrong. Please try again."
 
 
 def test_every_message_has_swedish_and_english():
     for code, (swedish, english) in MESSAGES.items():
         assert code.startswith("RFA") and swedish and english and swedish != english
+        assert swedish == swedish.strip() and english == english.strip()
+
+
+def test_the_app_is_started_as_bankid_s_sample_code_does():
+    assert bankid.launch_url("tok", mobile=False, return_url="https://x/y") == \
+        "bankid:///?autostarttoken=tok&redirect=null"
+    assert bankid.launch_url("tok", mobile=True, return_url="https://ekrav.se/a/?b=1") == (
+        "https://app.bankid.com/?autostarttoken=tok"
+        "&redirect=https%3A%2F%2Fekrav.se%2Fa%2F%3Fb%3D1")
+    assert bankid.launch_url("tok", mobile=True) == \
+        "https://app.bankid.com/?autostarttoken=tok&redirect=null"
+    assert bankid.launch_url("", mobile=True) == ""
+
+
+def test_only_maintenance_is_retried_unseen():
+    assert bankid.BankIdUnavailable("x", error_code="maintenance").may_retry
+    for code in ("internalError", "requestTimeout", None):
+        assert not bankid.BankIdUnavailable("x", error_code=code).may_retry
+    assert not bankid.BankIdError("alreadyInProgress", status_code=400).may_retry
 
 
 @pytest.mark.parametrize("error_code, code", [

@@ -173,6 +173,19 @@ def test_the_simulator_validates_like_bankid(base):
     assert answer.json()["errorCode"] == "invalidParameters"
     answer = rp(base, "auth", {"endUserIp": IP, "userVisibleDataFormat": "simpleMarkdownV1"})
     assert answer.json()["errorCode"] == "invalidParameters"
+    text = encode_text("x")
+    for data_format, status in (("simpleMarkdownV1", 200), ("html", 400)):
+        assert rp(base, "auth", {"endUserIp": IP, "userVisibleData": text,
+                                 "userVisibleDataFormat": data_format}).status_code == status
+    web = {"referringDomain": "ekrav.se", "userAgent": "Firefox", "deviceIdentifier": "a" * 64}
+    assert rp(base, "auth", {"endUserIp": IP, "web": web, "returnRisk": True,
+                             "returnUrl": "https://ekrav.se/x"}).status_code == 200
+    for bad in ({"web": "ekrav.se"}, {"web": {**web, "referringDomain": "ek"}},
+                {"web": {**web, "userAgent": "x" * 257}},
+                {"web": {**web, "deviceIdentifier": "a" * 65}}, {"returnRisk": "yes"},
+                {"returnUrl": ""}, {"returnUrl": "https://ekrav.se/" + "x" * 500}):
+        answer = rp(base, "auth", {"endUserIp": IP, **bad})
+        assert (answer.status_code, answer.json()["errorCode"]) == (400, "invalidParameters")
     assert rp(base, "auth", {"endUserIp": IP, "userVisibleData": encode_text("x" * 29_000)}
               ).status_code == 200
     answer = rp(base, "auth", {"endUserIp": IP}, content_type="application/json; charset=UTF-8")
@@ -190,7 +203,7 @@ def test_the_simulator_down_is_unavailable():
     bankid = BankIdClient(f"http://127.0.0.1:{port}/rp/v6.0", timeout=2)
     with pytest.raises(BankIdUnavailable, match="ConnectError") as error:
         bankid.auth(IP)
-    assert error.value.user_message == "Internt tekniskt fel. Försök igen."
+    assert error.value.user_message == "Något gick fel. Försök igen."
 
 
 @pytest.mark.parametrize("status, body, error", [
