@@ -12,9 +12,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     MEDIA_ROOT=/data/media
 
 # WeasyPrint (letters) needs Pango; libharfbuzz-subset0 makes its font subsetting ~4x faster.
+# postgresql-client-15 (pg_dump, pg_restore) of the server's major version: bin/backup, bin/restore.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
-       libharfbuzz-subset0 \
+       libharfbuzz-subset0 postgresql-client-15 \
     && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --create-home --home-dir /home/ekrav ekrav
 WORKDIR /app
@@ -29,7 +30,7 @@ print('\n'.join(project['dependencies']))" >/tmp/requirements.txt \
     && rm /tmp/requirements.txt
 
 COPY --chown=ekrav:ekrav . .
-RUN mkdir -p /app/var/beat /data/media && chown -R ekrav:ekrav /app/var /data
+RUN mkdir -p /app/var/beat /data/media /backups && chown -R ekrav:ekrav /app/var /data /backups
 
 USER ekrav
 # Static files are collected (and compressed) into the image; whitenoise serves them.
@@ -39,4 +40,7 @@ RUN python manage.py collectstatic --noinput
 ENV EKRAV_ENV=production
 
 EXPOSE 8000
-CMD ["gunicorn", "ekrav.wsgi", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]
+# Workers, threads and the JSON access log: gunicorn.conf.py (WEB_CONCURRENCY, GUNICORN_THREADS).
+# No HEALTHCHECK here: worker and beat run this image too and serve no HTTP; docker-compose.yml
+# probes web's /readyz (ekrav.health).
+CMD ["gunicorn", "--config", "gunicorn.conf.py", "ekrav.wsgi"]

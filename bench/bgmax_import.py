@@ -17,6 +17,10 @@ which 90% carry an open claim's OCR (reference code 2) and 10% an OCR nobody has
 It prints payments/second for each, against issue 4's target of 20,000 payments/second end
 to end (for 100,000 payments against 1,000,000 claims), and checks the result: every matched
 payment booked once with allocations adding up to it.
+
+``--cprofile`` prints where the Python time goes; ``BENCH_SQL_LOG=MS`` has PostgreSQL log
+every statement of the run slower than MS milliseconds to its server log (where the
+database's time goes: the COPYs, and the COMMIT, which checks the deferred foreign keys).
 """
 
 import argparse
@@ -76,6 +80,9 @@ def bench(args) -> int:
     from payments.services import bgmax_import
 
     call_command("migrate", verbosity=0)
+    if os.environ.get("BENCH_SQL_LOG"):
+        with connection.cursor() as c:
+            c.execute("SET log_min_duration_statement = %s" % int(os.environ["BENCH_SQL_LOG"]))
     print(f"engine: {engine(connection)}")
     started = time.perf_counter()
     creditors = make_creditors(args.creditors, random.Random(args.seed))

@@ -138,7 +138,8 @@ def bench(args) -> int:
 
 
 def make_creditors(count: int, rng: random.Random):
-    """``count`` creditors through the real onboarding: each gets the default kravpolicy."""
+    """``count`` creditors through the real onboarding (each gets the default kravpolicy), one
+    user their signatory, each agreement signed."""
     from django.contrib.auth import get_user_model
 
     from creditors.onboarding import parse_onboarding
@@ -161,8 +162,24 @@ def make_creditors(count: int, rng: random.Random):
         }
         parsed, errors = parse_onboarding(data, today=REGISTERED_ON)
         assert not errors, errors
-        creditors.append(creditor_onboard(data=parsed, signatory=user if i == 0 else None))
+        creditor = creditor_onboard(data=parsed, signatory=user)
+        sign_agreement(creditor, user)
+        creditors.append(creditor)
     return creditors
+
+
+def sign_agreement(creditor, user) -> None:
+    """The service agreement signed as BankID's simulator signs it: ekrav collects nothing for
+    a company before (creditors.agreement)."""
+    from django.utils import timezone
+
+    from creditors.services import agreement_sign, agreement_text_for
+    from ekrav.bankid_simulator import signed_completion
+
+    completion = signed_completion(text=agreement_text_for(creditor),
+                                   personal_number=creditor.contact_personnummer,
+                                   given_name="Bo", surname="Bench")
+    agreement_sign(creditor=creditor, user=user, completion=completion, now=timezone.now())
 
 
 def register_claims(creditors, n: int, rng: random.Random) -> int:

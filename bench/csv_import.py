@@ -25,6 +25,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from benchdb import engine, postgres_create, postgres_drop
+from collection_tick import sign_agreement
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DATABASE = "ekrav_bench"
@@ -107,7 +108,9 @@ def make_creditor():
                                                 email="bench@example.se", password=None)
     parsed, errors = parse_onboarding(CREDITOR, today=timezone.localdate())
     assert not errors, errors
-    return creditor_onboard(data=parsed, signatory=user), user
+    creditor = creditor_onboard(data=parsed, signatory=user)
+    sign_agreement(creditor, user)
+    return creditor, user
 
 
 def import_file(creditor, user, data: bytes):

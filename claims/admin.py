@@ -36,7 +36,7 @@ class InvoiceInline(admin.TabularInline):
     model = Invoice
     extra = 0
     fields = ["invoice_number", "invoice_date", "due_date", "amount_ore", "description",
-              "reminder_fee_agreed", "pdf"]
+              "reminder_fee_agreed", "pdf", "payment_reference", "payee_bankgiro"]
     readonly_fields = fields
     can_delete = False
 

@@ -12,10 +12,12 @@ import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Optional, Union
 
+from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404
+from django.urls import reverse
 from django.utils import timezone, translation
 from ninja import Field, NinjaAPI, Path, Query, Router, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -33,6 +35,7 @@ from pydantic import (
 )
 
 from claims.models import Claim, LedgerEntry, Status
+from claims.peppol import PeppolError, invoice_document, read_invoice, registration_of
 from claims.registration import parse_registration
 from claims.selectors import balances_for, claim_balance, claim_list
 from claims.services import (
@@ -41,11 +44,20 @@ from claims.services import (
     claim_withdraw,
     invoice_register,
 )
-from creditors.services import api_key_authenticate
-from ekrav import audit
-from ekrav.identifiers import format_identity
+from creditors.models import PartnerApiKey, PartnerOnboarding
+from creditors.partners import (
+    creditor_identity,
+    partner_creditor,
+    partner_creditors,
+    partner_key_authenticate,
+    partner_onboarding_create,
+)
+from creditors.services import CreditorError, api_key_authenticate
+from ekrav import audit, idempotency
+from ekrav.identifiers import IdentifierError, format_identity
 from ekrav.money import MoneyError, ore_to_str, parse_sek
 from letters.models import Letter  # the API shows what the letters room sent
+from webhooks.schemas import openapi_webhooks
 
 PAGE_SIZE = 50
 MAX_PAGE = 1_000_000
@@ -263,6 +275,12 @@ class InvoiceOut(Schema):
     due_date: datetime.date
     amount: Money
     description: str
+    payment_reference: Optional[str] = Field(
+        None, description="The OCR (or other reference) printed on the creditor's own invoice, "
+                          "when the claim came from an e-invoice; not the case's `ocr`.")
+    payee_bankgiro: Optional[str] = Field(
+        None, description="The bankgiro printed on the creditor's own invoice (digits), "
+                          "when the claim came from an e-invoice.")
 
 
 class ClaimOut(Schema):
@@ -313,15 +331,104 @@ def _errors(*codes: int) -> dict:
     return {code: ErrorOut for code in codes}
 
 
+class RuleOut(Schema):
+    id: str = Field(..., description="The rule's identifier: an official Peppol BIS Billing "
+                                      "3.0 / EN 16931 one (BR-CO-15, PEPPOL-EN16931-R001...) "
+                                      "or ekrav's own (EKRAV-SELLER, EKRAV-CURRENCY...).")
+    message: str = Field(..., description="The rule's text (the official text for official "
+                                          "rules).")
+    path: str = Field(..., description="Where in the invoice, e.g. "
+                                       "/Invoice/cac:LegalMonetaryTotal/cbc:PayableAmount.")
+
+
+class InvoiceErrorOut(ErrorOut):
+    rules: list[RuleOut] = Field(
+        [], description="With `invalid_invoice`: every rule the e-invoice breaks. `fields` "
+                        "then names the claim's fields the invoice's values are refused for "
+                        "(as `POST /v1/claims` would refuse them).")
+
+
 # --- The API -----------------------------------------------------------------------------------
 
 
+CREDITOR_HEADER = "Ekrav-Creditor"
+NOT_GRANTED = "No creditor with this organisation number has given you access."
+
+
+class ApiRefusal(Exception):
+    """A request refused while it is authenticated, with the envelope's code."""
+
+    def __init__(self, status: int, code: str, message: str, fields=None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.fields = status, code, message, fields
+
+
+def _creditor_named(request) -> Optional[str]:
+    """The creditor the Ekrav-Creditor header names (its stored identity), or None."""
+    value = request.headers.get(CREDITOR_HEADER, "").strip()
+    if not value:
+        return None
+    try:
+        return creditor_identity(value, today=timezone.localdate())
+    except IdentifierError as exc:
+        raise ApiRefusal(400, "creditor_invalid", str(exc),
+                         {CREDITOR_HEADER: [str(exc)]}) from None
+
+
 class ApiKeyAuth(HttpBearer):
+    """A creditor's key acts for its creditor; a partner's key (issue 7) for the creditor the
+    Ekrav-Creditor header names, if it granted the partner access. Either way ``request.auth``
+    is the creditor acted for, so the endpoints are the same; ``request.partner`` is the
+    partner acting, or None."""
+
     def authenticate(self, request, token):
-        key = api_key_authenticate(token.strip())
+        token = token.strip()
+        request.partner = None
+        if token.startswith(PartnerApiKey.PREFIX):
+            return self._partner_acts(request, token)
+        key = api_key_authenticate(token)
         if key is not None:
+            named = _creditor_named(request)
+            if named is not None and named != key.organisation_number:
+                raise ApiRefusal(404, "creditor_not_found", NOT_GRANTED)
             audit.api_key_acts(key)  # the audit trail names the key, not "anonymous"
         return key
+
+    def _partner_acts(self, request, token):
+        key = partner_key_authenticate(token)
+        if key is None:
+            return None
+        named = _creditor_named(request)
+        if named is None:
+            raise ApiRefusal(400, "creditor_required",
+                             f"A partner key names the creditor it acts for: send "
+                             f"'{CREDITOR_HEADER}: <organisation number>'.")
+        # Unknown, not granted and revoked are one answer: a partner never learns who is a
+        # customer of ekrav.
+        creditor = partner_creditor(partner=key.partner, identity=named)
+        if creditor is None:
+            raise ApiRefusal(404, "creditor_not_found", NOT_GRANTED)
+        request.partner = key.partner
+        audit.partner_key_acts(key, creditor)
+        return creditor
+
+
+class PartnerKeyAuth(HttpBearer):
+    """The partner's own endpoints: a partner key, no creditor named; ``request.auth`` is the
+    partner. A creditor's key finds nothing here (404), as it finds no other tenant's data."""
+
+    def authenticate(self, request, token):
+        token = token.strip()
+        key = partner_key_authenticate(token)
+        if key is None:
+            if api_key_authenticate(token) is not None:
+                raise ApiRefusal(404, "not_found", "The partner endpoints take a partner key.")
+            return None
+        audit.partner_key_acts(key)
+        return key.partner
+
+
+PARTNER_AUTH = PartnerKeyAuth()
 
 
 def _in_english(run):
@@ -339,21 +446,50 @@ DESCRIPTION = """Register overdue invoices as collection cases (ärenden) and fo
 
 Authenticate with `Authorization: Bearer <key>`; keys are created in the portal or by
 `manage.py onboard_creditor`. A key sees only its own creditor's claims: any other id is a 404.
+
+An integration partner (e.g. an e-invoicing operator) has a partner key (`ekp_…`) that acts for
+every creditor that gave the partner access: each request names the creditor with the header
+`Ekrav-Creditor: <organisation number>` (with or without hyphen), and every endpoint then works
+as with that creditor's own key. Without the header: 400 `creditor_required`; a malformed number:
+400 `creditor_invalid`; a company that has not given access (or revoked it, or is unknown): 404
+`creditor_not_found`. A creditor's own key refuses a header naming another company the same
+way. The partner's own endpoints are under `/v1/partner/` (tag Partners).
 Money is SEK as decimal strings with two decimals ("1234.50"); dates are YYYY-MM-DD.
 
 Every error has the body `{"error": code, "message": text, "fields": {path: [reason]}}`, with
 field paths as in the request (`debtor.address.postal_code`). Codes: `bad_request` (400, body
 not JSON), `unauthorized` (401), `not_found` (404), `claim_closed` (409), `validation_error`
-and `duplicate_invoice` (422).
+and `duplicate_invoice` (422). `POST /v1/claims/peppol` (an e-invoice as XML) adds
+`invalid_invoice` (422), whose body also has `rules`: `[{"id", "message", "path"}]`, every
+Peppol BIS Billing 3.0 / EN 16931 rule (e.g. `BR-CO-15`) or ekrav rule (`EKRAV-*`) it breaks.
 
 One case per debtor: an invoice registered for a debtor whose case with you has not had its
 collection demand yet joins that case (the debtor gets one letter and one fee per step). `POST
 /v1/claims` then answers 201 with that case and `"joined_existing_case": true`; a case has all
-its invoices in `invoices`."""
+its invoices in `invoices`.
 
-api = NinjaAPI(title="ekrav API", version="1", urls_namespace="api", auth=ApiKeyAuth(),
+Retries are safe with an `Idempotency-Key` header on any POST (1-255 printable ASCII characters;
+a new UUID for each new request): a request repeated with the same key gets the first response
+again, with the header `Idempotent-Replayed: true`, and creates nothing (no second claim, letter
+or payment). Keys are the creditor's own (a partner acting for it has its own); the first
+response is kept 24 hours. Errors the request caused (4xx) are kept too; a server error (5xx) is
+not, and nothing of that request was written, so it may be retried. Codes:
+`idempotency_key_invalid` (400, a malformed key), `idempotency_key_in_use` (409, the first
+request with that key is still running: retry shortly) and `idempotency_key_reused` (422, the key
+was used with a different method, path or body)."""
+
+
+class _Api(NinjaAPI):
+    def get_openapi_schema(self, **kwargs):
+        # Every POST takes an Idempotency-Key (added in one place: ekrav.idempotency).
+        # ... and the webhooks' payloads, as OpenAPI 3.1's top-level `webhooks` (issue 7).
+        return _creditor_header_openapi(openapi_webhooks(idempotency.openapi_document(
+            super().get_openapi_schema(**kwargs), error_schema=ERROR_SCHEMA)))
+
+
+ERROR_SCHEMA = {"$ref": "#/components/schemas/ErrorOut"}
+api = _Api(title="ekrav API", version="1", urls_namespace="api", auth=ApiKeyAuth(),
                description=DESCRIPTION)
-api.add_decorator(_in_english, mode="view")
 router = Router(tags=["claims"])
 
 
@@ -362,12 +498,41 @@ def _error(request, status: int, code: str, message: str, fields=None):
     return api.create_response(request, body, status=status)
 
 
+def _idempotency_scope(request) -> Optional[str]:
+    """Whose Idempotency-Keys a request uses: the creditor it acts for; None when it is not
+    authenticated (it gets the 401). The one place to change if a key may act for others."""
+    # As django-ninja authenticates (the first callback that answers); it does so again in the
+    # operation, a second indexed read of the key.
+    try:
+        if "/v1/partner/" in request.path:  # a partner's own endpoints: its own keys
+            partner = PARTNER_AUTH(request)
+            return f"partner:{partner.pk}" if partner else None
+        creditor = next(filter(None, (auth(request) for auth in api.auth)), None)
+    except ApiRefusal:  # the operation's authentication gives the answer
+        return None
+    partner = getattr(request, "partner", None)
+    if creditor and partner:  # a partner acting for a creditor: neither's keys but its own
+        return f"partner:{partner.pk}:creditor:{creditor.pk}"
+    return f"creditor:{creditor.pk}" if creditor else None
+
+
+# Applied in this order, innermost first: every answer, a replayed one too, is in English.
+api.add_decorator(idempotency.idempotent_posts(scope=_idempotency_scope, error=_error),
+                  mode="view")
+api.add_decorator(_in_english, mode="view")
+
+
 @api.exception_handler(AuthenticationError)
 def _unauthorized(request, exc):
     response = _error(request, 401, "unauthorized",
                       "Send a valid API key as 'Authorization: Bearer <key>'.")
     response["WWW-Authenticate"] = "Bearer"
     return response
+
+
+@api.exception_handler(ApiRefusal)
+def _refused(request, exc: ApiRefusal):
+    return _error(request, exc.status, exc.code, exc.message, exc.fields)
 
 
 @api.exception_handler(Http404)
@@ -414,9 +579,8 @@ def _validation_error(request, fields):
 
 
 def _claim_error(request, exc: ClaimError):
-    if exc.code == "claim_closed":
-        return _error(request, 409, "claim_closed",
-                      exc.message)
+    if exc.code in ("claim_closed", "agreement_not_signed"):
+        return _error(request, 409, exc.code, exc.message)
     fields = {FIELD_PATHS.get(k, k): v for k, v in exc.errors.items()}
     if exc.code == "duplicate_invoice":
         return _error(request, 422, "duplicate_invoice", " ".join(fields["invoice_number"]),
@@ -463,7 +627,9 @@ def _claim_out(claim: Claim, balance, request) -> dict:
         "registered_on": claim.registered_on,
         "invoices": [{"invoice_number": i.invoice_number, "invoice_date": i.invoice_date,
                       "due_date": i.due_date, "amount": ore_to_str(i.amount_ore),
-                      "description": i.description} for i in invoices],
+                      "description": i.description,
+                      "payment_reference": i.payment_reference or None,
+                      "payee_bankgiro": i.payee_bankgiro or None} for i in invoices],
         "balance": {
             "capital": ore_to_str(balance.capital), "interest": ore_to_str(balance.interest),
             "fees": ore_to_str(balance.fees), "paid": ore_to_str(balance.paid),
@@ -503,6 +669,58 @@ def claims_list(request, filters: Query[ClaimFilter]):
     balances = balances_for(claims)
     return {"items": [_claim_out(c, balances[c.pk], request) for c in claims],
             "page": filters.page, "pages": paginator.num_pages, "count": paginator.count}
+
+
+PEPPOL_REQUEST = {"required": True, "description": "One Peppol BIS Billing 3.0 invoice (UBL 2.1 "
+                  "Invoice XML, at most 5 MB) as the operator delivered it.",
+                  "content": {"application/xml": {"schema": {"type": "string"}},
+                              "text/xml": {"schema": {"type": "string"}}}}
+
+
+# Declared before /claims/{id}: Django tries the routes in order, and {id} matches "peppol".
+@router.post("/claims/peppol", operation_id="claim_create_from_peppol",
+             summary="Register a claim from a Peppol e-invoice",
+             response={201: ClaimRegisteredOut, **_errors(400, 401, 409), 422: InvoiceErrorOut},
+             openapi_extra={"requestBody": PEPPOL_REQUEST})
+def claim_create_from_peppol(request):
+    """Register one overdue invoice from its e-invoice file (Peppol BIS Billing 3.0, UBL),
+    sent as the body with `Content-Type: application/xml`: the debtor (the buyer), invoice
+    number, dates, amount due (SEK only) and "the invoice concerns" (its lines) are taken from
+    the invoice, and an embedded PDF becomes the invoice document. The seller must be the
+    key's creditor. Answers as `POST /v1/claims`; an invoice that cannot be registered is a 422
+    `invalid_invoice` with every rule it breaks in `rules` (official Peppol / EN 16931 rule ids,
+    and ekrav's own `EKRAV-*`) and the refused claim fields in `fields`."""
+    if request.content_type not in ("application/xml", "text/xml"):
+        return _error(request, 400, "bad_request", "Send the e-invoice as the request body "
+                                                   "with Content-Type: application/xml.")
+    today = timezone.localdate()
+    try:
+        invoice = read_invoice(request.body,
+                               creditor_identity=request.auth.organisation_number)
+    except PeppolError as exc:
+        return _invalid_invoice(request, exc.rules, {})
+    registration, errors, _notes = registration_of(invoice, today=today)
+    if errors:
+        return _invalid_invoice(request, [], {FIELD_PATHS.get(k, k): v
+                                              for k, v in errors.items()})
+    pdf, pdf_name, _note = invoice_document(invoice)
+    try:
+        registered = invoice_register(creditor=request.auth, registration=registration,
+                                      today=today, source=Claim.Source.API, pdf=pdf,
+                                      pdf_name=pdf_name)
+    except ClaimError as exc:
+        return _claim_error(request, exc)
+    return HttpStatus(201, {**_fresh(request, registered.claim.pk),
+                            "joined_existing_case": registered.joined})
+
+
+def _invalid_invoice(request, rules, fields):
+    reasons = [f"{rule.id}: {rule.message}" for rule in rules]
+    reasons += [f"{name}: {' '.join(why)}" for name, why in sorted(fields.items())]
+    body = {"error": "invalid_invoice", "fields": fields,
+            "message": "The invoice cannot be registered. " + " ".join(reasons),
+            "rules": [rule.as_json() for rule in rules]}
+    return api.create_response(request, body, status=422)
 
 
 @router.get("/claims/{id}", operation_id="claim_get", summary="Get a claim",
@@ -564,7 +782,7 @@ def _flat_registration(payload: ClaimIn) -> dict:
 
 
 @router.post("/claims", operation_id="claim_create", summary="Register a claim",
-             response={201: ClaimRegisteredOut, **_errors(400, 401, 422)})
+             response={201: ClaimRegisteredOut, **_errors(400, 401, 409, 422)})
 def claim_create(request, payload: ClaimIn):
     """Register one overdue invoice as a claim (ärende): a new case, or, when the debtor has a
     case whose collection demand has not gone out yet, that case (`joined_existing_case`).
@@ -615,4 +833,163 @@ def claim_payment_create(request, id: ClaimId, payload: PaymentIn):  # noqa: A00
     return HttpStatus(201, _fresh(request, id))
 
 
+
+# --- Partners (issue 7): onboarding started by an integration partner -------------------------
+
+
+class PartnerAddressIn(BaseModel):
+    street: Text(200)
+    postal_code: Text(10, examples=["123 45"])
+    city: Text(100)
+
+
+class PartnerContactIn(BaseModel):
+    name: Text(200, description="The company's signatory (firmatecknare).")
+    email: Text(254, description="Where reports go, until the company changes it.")
+    phone: Optional[Text(20)] = None
+    personnummer: Text(20, description="The signatory's personnummer: they sign the service "
+                                       "agreement with BankID.")
+
+
+class OnboardingIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "organisation_number": "556036-0793", "name": "Bygg AB", "form": "AB",
+        "f_tax_confirmed": True,
+        "address": {"street": "Storgatan 1", "postal_code": "111 22", "city": "Stockholm"},
+        "contact": {"name": "Anna Andersson", "email": "anna@bygg.se",
+                    "phone": "070-123 45 67", "personnummer": "19811228-9874"},
+        "customer_id": "K-10042",
+    }]})
+
+    organisation_number: Text(20, description="For a sole trader (EF): the owner's "
+                                              "personnummer.")
+    name: Text(200)
+    form: Literal["AB", "HB", "KB", "EF"]
+    f_tax_confirmed: StrictBool = Field(..., description="The company is approved for F-tax "
+                                                         "(F-skatt): ekrav works only for such.")
+    address: PartnerAddressIn
+    contact: PartnerContactIn
+    customer_id: Optional[Text(100)] = Field(None, description="Your id of this customer, "
+                                                               "shown back in your lists.")
+
+
+class OnboardingOut(Schema):
+    id: int
+    status: Literal["pending", "completed", "expired"] = Field(
+        ..., description="completed: the company registered (or, already a customer, gave "
+                         "you access); expired: 30 days passed unused.")
+    organisation_number: str = Field(..., description="As you sent it, normalized.")
+    customer_id: Optional[str]
+    created_at: datetime.datetime
+    expires_at: datetime.datetime
+    completed_at: Optional[datetime.datetime]
+    creditor: Optional[str] = Field(..., description="The organisation number of the creditor "
+                                                     "that gave you access, once completed.")
+
+
+class OnboardingCreatedOut(OnboardingOut):
+    url: str = Field(..., description="The link for the company (valid once, 30 days): it "
+                                      "completes Kom igång and signs the agreement there.")
+
+
+class PartnerCreditorOut(Schema):
+    organisation_number: str
+    name: str
+    customer_id: Optional[str]
+    granted_at: datetime.datetime
+    agreement_signed: bool = Field(..., description="Claims are collected once the company's "
+                                                    "signatory has signed the agreement.")
+
+
+# parse_onboarding's flat keys -> this request's field paths.
+PARTNER_PATHS = {"street": "address.street", "postal_code": "address.postal_code",
+                 "city": "address.city", "contact_name": "contact.name",
+                 "contact_email": "contact.email", "contact_phone": "contact.phone",
+                 "contact_personnummer": "contact.personnummer"}
+partner_router = Router(tags=["Partners"], auth=PARTNER_AUTH)
+
+
+def _onboarding_out(onboarding: PartnerOnboarding, now) -> dict:
+    creditor = onboarding.creditor
+    return {"id": onboarding.pk, "status": onboarding.state_at(now),
+            "organisation_number": format_identity(onboarding.organisation_number),
+            "customer_id": onboarding.customer_id or None,
+            "created_at": onboarding.created_at, "expires_at": onboarding.expires_at,
+            "completed_at": onboarding.completed_at,
+            "creditor": format_identity(creditor.organisation_number) if creditor else None}
+
+
+@partner_router.post("/onboardings", operation_id="partner_onboarding_create",
+                     summary="Start a company's onboarding",
+                     response={201: OnboardingCreatedOut, **_errors(400, 401, 404, 422)})
+def partner_onboarding_start(request, payload: OnboardingIn):
+    """A link for the company, its data prefilled: it completes Kom igång (payout bankgiro,
+    report e-mail), its signatory signs the agreement with BankID, and you get access. The
+    answer is the same whether or not the company is already ekrav's customer: then the link
+    asks its signatory or administrator to give you access instead."""
+    data = {"organisation_number": payload.organisation_number, "name": payload.name,
+            "form": payload.form, "f_tax_confirmed": payload.f_tax_confirmed,
+            **payload.address.model_dump(),
+            **{f"contact_{k}": v for k, v in payload.contact.model_dump().items()}}
+    now = timezone.now()
+    try:
+        onboarding, token = partner_onboarding_create(
+            partner=request.auth, data=data, customer_id=payload.customer_id or "", now=now)
+    except CreditorError as exc:
+        return _validation_error(request, {PARTNER_PATHS.get(k, k): v
+                                           for k, v in exc.errors.items()})
+    url = settings.SITE_URL.rstrip("/") + reverse("creditors:partner_connect", args=[token])
+    return HttpStatus(201, {**_onboarding_out(onboarding, now), "url": url})
+
+
+@partner_router.get("/onboardings/{id}", operation_id="partner_onboarding_get",
+                    summary="An onboarding's status",
+                    response={200: OnboardingOut, **_errors(401, 404, 422)})
+def partner_onboarding_get(request, id: ClaimId):  # noqa: A002 - the contract's name
+    onboarding = (PartnerOnboarding.objects.select_related("creditor")
+                  .filter(partner=request.auth, pk=id).first())
+    if onboarding is None:
+        return _error(request, 404, "not_found", "No such onboarding.")
+    return _onboarding_out(onboarding, timezone.now())
+
+
+@partner_router.get("/creditors", operation_id="partner_creditors_list",
+                    summary="The creditors that gave you access",
+                    response={200: list[PartnerCreditorOut], **_errors(401, 404)})
+def partner_creditors_list(request):
+    return [{"organisation_number": format_identity(grant.creditor.organisation_number),
+             "name": grant.creditor.name, "customer_id": grant.customer_id or None,
+             "granted_at": grant.granted_at,
+             "agreement_signed": grant.agreement_signed}
+            for grant in partner_creditors(request.auth)]
+
+
+CREDITOR_HEADER_PARAMETER = {
+    "name": CREDITOR_HEADER, "in": "header", "required": False,
+    "schema": {"type": "string", "maxLength": 20, "examples": ["556036-0793"]},
+    "description": "With a partner key (required): the organisation number of the creditor "
+                   "the partner acts for, which must have given it access. With a creditor's "
+                   "own key: omit it, or name that creditor."}
+CREDITOR_HEADER_ERRORS = {
+    400: "No creditor named (creditor_required) or a malformed number (creditor_invalid)",
+    404: "The named creditor has not given you access (creditor_not_found)"}
+
+
+def _creditor_header_openapi(schema: dict) -> dict:
+    """Every endpoint a partner key reaches takes the Ekrav-Creditor header and can answer
+    the errors of naming a creditor (the partner's own endpoints do not)."""
+    for path, operations in schema.get("paths", {}).items():
+        if path.startswith("/api/v1/partner/"):
+            continue
+        for operation in operations.values():
+            operation.setdefault("parameters", []).append(dict(CREDITOR_HEADER_PARAMETER))
+            responses = operation.setdefault("responses", {})
+            for status, description in CREDITOR_HEADER_ERRORS.items():
+                if status not in responses and str(status) not in responses:
+                    responses[status] = {"description": description, "content": {
+                        "application/json": {"schema": dict(ERROR_SCHEMA)}}}
+    return schema
+
+
 api.add_router("/v1", router)
+api.add_router("/v1/partner", partner_router)

@@ -43,6 +43,7 @@ from claims.selectors import (
     stored_policies,
 )
 from claims.statement import RateTable, interest_legal_basis
+from webhooks.services import status_changes_emit
 
 BATCH = 1000
 # The statuses the engine moves on; every other status waits for a person or a later issue.
@@ -191,6 +192,9 @@ def _move_statuses(taken, next_dates) -> None:
         if moved != len(ids):
             # The rows are locked by this transaction: a mismatch is a bug, never a race.
             raise RuntimeError(f"{len(ids) - moved} claims were not in {source[target]}")
+        # The creditors' webhooks (one query when none of theirs has an endpoint).
+        status_changes_emit(claims=Claim.objects.filter(pk__in=ids_in(ids)),
+                            previous=source[target], on=taken[0][1].on)
 
 
 def _move_next_dates(next_dates) -> None:

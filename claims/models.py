@@ -120,6 +120,13 @@ class Invoice(models.Model):
     reminder_fee_agreed = models.BooleanField(_("reminder fee agreed"), default=False)
     pdf = models.FileField(_("invoice PDF"), upload_to=invoice_pdf_path, blank=True)
     pdf_name = models.CharField(max_length=200, blank=True)
+    # As printed on the creditor's own invoice (an e-invoice carries them, claims.peppol): what
+    # the debtor may still pay the creditor with, and evidence of what the invoice said. Bulk
+    # writers that do not know them leave the database's default.
+    payment_reference = models.CharField(_("the invoice's payment reference (OCR)"),
+                                         max_length=35, blank=True, default="", db_default="")
+    payee_bankgiro = models.CharField(_("bankgiro on the invoice"), max_length=10, blank=True,
+                                      default="", db_default="")
 
     class Meta:
         verbose_name = _("invoice")

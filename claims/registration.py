@@ -59,6 +59,9 @@ class InvoiceInput:
     amount_ore: int
     description: str
     reminder_fee_agreed: bool
+    # From an e-invoice (claims.peppol): the OCR and bankgiro the creditor's invoice carried.
+    payment_reference: str = ""
+    payee_bankgiro: str = ""
 
 
 @dataclass(frozen=True)

@@ -32,12 +32,14 @@ from claims.statement import (
     same_day_payment,
 )
 from creditors.models import CollectionPolicy
+from creditors.services import agreement_signed
 from debtors.services import debtor_upsert, debtor_upsert_many
 from ekrav import audit
 from ekrav.calendar import first_bank_day_after
 from ekrav.errors import DomainError
 from ekrav.identifiers import ocr_from_base
 from ekrav.money import format_sek
+from webhooks import services as webhooks  # the outbox: events for the creditor's endpoints
 
 CASE_NUMBER_OFFSET = 100000
 OCR_BASE_DIGITS = 10
@@ -90,6 +92,15 @@ def duplicate_invoice_error(creditor, invoice_number: str):
     return duplicate_invoice_message(invoice_number, case_number)
 
 
+def _unsigned() -> ClaimError:
+    """An agency collects on the creditor's mandate: no claim before the service agreement is
+    signed (creditors.agreement), whichever way it is registered."""
+    return ClaimError({"agreement": [_(
+        "The service agreement is not signed yet: the company's signatory signs it with BankID "
+        "(Service agreement, in the company menu) before ekrav can collect anything.")]},
+        code="agreement_not_signed")
+
+
 def _duplicate(message) -> ClaimError:
     return ClaimError({"invoice_number": [message]}, code="duplicate_invoice")
 
@@ -109,6 +120,8 @@ def invoice_register(*, creditor, registration: Registration, today: date, user=
                      source=Claim.Source.WEB, pdf=None, pdf_name="") -> Registered:
     """Register one overdue invoice with its capital in the ledger: it joins the debtor's open
     case that has not had its collection demand yet (``JOINABLE``), or opens a new case."""
+    if not agreement_signed(creditor):
+        raise _unsigned()
     invoice_in = registration.invoice
     message = duplicate_invoice_error(creditor, invoice_in.invoice_number)
     if message:
@@ -135,7 +148,9 @@ def invoice_register(*, creditor, registration: Registration, today: date, user=
                                 source=source)
     event.save(force_insert=True)
     _capital_entry(claim, invoice, event, today=today).save(force_insert=True)
-    return Registered(claim=claim, invoice=invoice, joined=joined)
+    registered = Registered(claim=claim, invoice=invoice, joined=joined)
+    webhooks.registrations_emit(creditor=creditor, registered=[registered])
+    return registered
 
 
 def claim_register(*, creditor, registration: Registration, today: date, user=None,
@@ -196,7 +211,9 @@ def _invoice_new(claim, invoice_in, pdf_name="") -> Invoice:
         claim=claim, creditor=claim.creditor, invoice_number=invoice_in.invoice_number,
         invoice_date=invoice_in.invoice_date, due_date=invoice_in.due_date,
         amount_ore=invoice_in.amount_ore, description=invoice_in.description,
-        reminder_fee_agreed=invoice_in.reminder_fee_agreed, pdf_name=pdf_name[:200])
+        reminder_fee_agreed=invoice_in.reminder_fee_agreed, pdf_name=pdf_name[:200],
+        payment_reference=invoice_in.payment_reference,
+        payee_bankgiro=invoice_in.payee_bankgiro)
 
 
 def _registration_event(claim, invoice, *, joined, today, user, source) -> Event:
@@ -230,6 +247,8 @@ def claim_register_many(*, creditor, registrations: list[Registration], today: d
     one debtor in the list join one case), in ~11 statements per ``BULK_CHUNK`` instead of
     ~18 per registration.
     """
+    if not agreement_signed(creditor):
+        return [_unsigned() for _registration in registrations]
     results = []
     for start in range(0, len(registrations), BULK_CHUNK):
         results += _register_chunk(creditor=creditor, today=today, user=user, source=source,
@@ -309,7 +328,10 @@ def _invoices_register(*, creditor, registrations, today, user, source) -> list[
          for c, i, j in zip(claims, invoices, joined)])
     LedgerEntry.objects.bulk_create(
         [_capital_entry(c, i, e, today=today) for c, i, e in zip(claims, invoices, events)])
-    return [Registered(claim=c, invoice=i, joined=j) for c, i, j in zip(claims, invoices, joined)]
+    registered = [Registered(claim=c, invoice=i, joined=j)
+                  for c, i, j in zip(claims, invoices, joined)]
+    webhooks.registrations_emit(creditor=creditor, registered=registered)
+    return registered
 
 
 def _joinable_cases(*, creditor, debtor_ids) -> dict[int, Claim]:
@@ -347,7 +369,8 @@ def _set_status(claim, *, new, allowed_from) -> None:
         raise ClaimError({"status": [_("The claim is closed and can no longer be changed.")]},
                          code="claim_closed")
     audit.record(claim, "update", {"status": (claim.status, new)})
-    claim.status = new
+    previous, claim.status = claim.status, new
+    webhooks.status_change_emit(claim=claim, previous=previous)
 
 
 def _open_statuses():
@@ -477,6 +500,7 @@ def claim_payments_receive_many(*, payments: list[IncomingOnClaim], today: date,
         return []
     ids = sorted({p.claim_id for p in payments})
     status, interest_on = _claims_lock(ids)
+    before = dict(status)  # for the webhooks' status changes
     books, rates = claim_books_of(ids), RateTable(reference_rates())
     batch = _PaymentBatch(today=today, user=user, rates=rates, size=len(payments))
     results: list = [None] * len(payments)
@@ -486,6 +510,8 @@ def claim_payments_receive_many(*, payments: list[IncomingOnClaim], today: date,
         _book_in_order(payments, order, batch, status=status, books=books,
                        interest_on=interest_on, results=results)
     batch.write()
+    webhooks.payments_received_emit(claims=Claim.objects.filter(one_of("pk", ids)),
+                                    payments=payments, results=results, before=before, on=today)
     return results
 
 

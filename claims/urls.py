@@ -25,6 +25,14 @@ urlpatterns += [
     path("import/<int:import_id>/status/", views_import.import_status, name="import_status"),
 ]
 
+from claims import views_peppol  # noqa: E402
+
+urlpatterns += [
+    path("e-faktura/", views_peppol.peppol_upload, name="peppol"),
+    path("e-faktura/<str:batch>/", views_peppol.peppol_preview, name="peppol_preview"),
+    path("e-faktura/<str:batch>/bekrafta/", views_peppol.peppol_confirm, name="peppol_confirm"),
+]
+
 urlpatterns += [
     path("beslut/", views_decisions.decisions, name="decisions"),
     path("beslut/<int:claim_id>/", views_decisions.decision_make, name="decide"),

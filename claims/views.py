@@ -45,7 +45,7 @@ from claims.services import (
     invoice_register,
 )
 from creditors.decorators import creditor_required
-from creditors.services import agreement_of
+from creditors.services import agreement_of, agreement_signed
 from letters.selectors import (  # the portal shows what the letters room sent
     letters_of,
     limitation_of,
@@ -123,7 +123,8 @@ def claim_new(request):
             messages.success(request, _registered_message(registered))
             return redirect("claims:detail", claim_id=registered.claim.pk)
     return render(request, "claims/claim_new.html", {
-        "form": form, "plan": _plan_preview(request.creditor, form)})
+        "form": form, "plan": _plan_preview(request.creditor, form),
+        "agreement_missing": not agreement_signed(request.creditor)})
 
 
 def _registered_message(registered) -> str:

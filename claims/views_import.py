@@ -26,6 +26,7 @@ from claims.imports import (
 )
 from claims.models import ClaimImport
 from creditors.decorators import creditor_required
+from creditors.services import agreement_signed
 
 PREVIEW_PAGE_SIZE = 200
 RECENT_IMPORTS = 10
@@ -82,6 +83,7 @@ def import_upload(request):
     return render(request, "claims/import_upload.html", {
         "form": form, "columns": COLUMNS, "english": _english(), "recent": recent,
         "max_rows": MAX_ROWS, "max_mb": f"{settings.CSV_IMPORT_MAX_BYTES / (1024 * 1024):g}",
+        "agreement_missing": not agreement_signed(request.creditor),
     }, status=400 if form.errors else 200)
 
 

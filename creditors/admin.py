@@ -9,6 +9,10 @@ from creditors.models import (
     AgreementSignature,
     BankgiroChange,
     Membership,
+    Partner,
+    PartnerApiKey,
+    PartnerGrant,
+    PartnerOnboarding,
     UserIdentity,
 )
 from ekrav.admin import ReadOnlyAdmin
@@ -119,3 +123,49 @@ class BankgiroChangeAdmin(_EvidenceAdmin):
     list_display = ["creditor", "old_bankgiro", "new_bankgiro", "name", "masked_number",
                     "changed_at"]
     search_fields = ["creditor__name", "name"]
+
+
+# --- Integration partners (issue 7) -----------------------------------------------------------
+
+
+class PartnerApiKeyInline(admin.TabularInline):
+    """A partner's keys: created by ``manage.py partner_key_create`` (the secret is printed
+    once); here they are seen and revoked (set "revoked at")."""
+
+    model = PartnerApiKey
+    extra = 0
+    fields = ["name", "prefix", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = ["name", "prefix", "created_at", "last_used_at"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Partner)
+class PartnerAdmin(admin.ModelAdmin):
+    list_display = ["name", "organisation_number", "contact_email", "is_active", "created_at"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "organisation_number"]
+    inlines = [PartnerApiKeyInline]
+
+
+@admin.register(PartnerGrant)
+class PartnerGrantAdmin(ReadOnlyAdmin):
+    """Given and revoked by the creditor in the portal: staff read them."""
+
+    list_display = ["partner", "creditor", "customer_id", "granted_at", "granted_by",
+                    "revoked_at"]
+    list_filter = ["partner"]
+    search_fields = ["partner__name", "creditor__name", "creditor__organisation_number"]
+    list_select_related = ["partner", "creditor", "granted_by"]
+
+
+@admin.register(PartnerOnboarding)
+class PartnerOnboardingAdmin(ReadOnlyAdmin):
+    list_display = ["partner", "organisation_number", "customer_id", "created_at",
+                    "expires_at", "completed_at", "creditor"]
+    list_filter = ["partner"]
+    search_fields = ["partner__name", "organisation_number", "customer_id"]
+    exclude = ["token_hash"]
+    list_select_related = ["partner", "creditor"]

@@ -116,26 +116,34 @@ class Invitation(models.Model):
         return f"{self.email} → {self.creditor}"
 
 
-class ApiKey(models.Model):
-    """A creditor's key for the API: shown once, stored as a SHA-256 digest."""
+class BearerKey(models.Model):
+    """An API secret: shown once, stored as a SHA-256 digest (``creditors.services``)."""
 
-    PREFIX = "ek_"
-
-    creditor = models.ForeignKey(Creditor, on_delete=models.CASCADE, related_name="api_keys")
     name = models.CharField(_("name"), max_length=100)
     # The first characters, shown in the portal so a key can be recognised without revealing it.
     prefix = models.CharField(max_length=12)
     key_hash = models.CharField(max_length=64, unique=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        abstract = True
+        ordering = ["-created_at"]
+
+
+class ApiKey(BearerKey):
+    """A creditor's key for the API."""
+
+    PREFIX = "ek_"
+
+    creditor = models.ForeignKey(Creditor, on_delete=models.CASCADE, related_name="api_keys")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+
+    class Meta(BearerKey.Meta):
         verbose_name = _("API key")
         verbose_name_plural = _("API keys")
-        ordering = ["-created_at"]
 
     def __str__(self):
         return f"{self.prefix}… ({self.creditor})"
@@ -288,3 +296,124 @@ class BankgiroChange(BankIdEvidence):
 
     def __str__(self):
         return f"{self.creditor} {self.old_bankgiro} -> {self.new_bankgiro}"
+
+
+# --- Integration partners (issue 7) -----------------------------------------------------------
+
+class Partner(models.Model):
+    """An integration partner, e.g. an e-invoicing operator that turns on "Påminnelse &
+    Inkasso" for its customers: it acts over the API for the creditors that granted it access.
+    Created by staff in the admin."""
+
+    name = models.CharField(_("name"), max_length=200)
+    organisation_number = models.CharField(_("organisation number"), max_length=12, blank=True)
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True,
+                                    help_text=_("An inactive partner's keys stop working."))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("integration partner")
+        verbose_name_plural = _("integration partners")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class PartnerApiKey(BearerKey):
+    """A partner's key for the API. It acts only for a creditor that granted the partner
+    access (``PartnerGrant``), named in each request."""
+
+    PREFIX = "ekp_"
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="api_keys")
+
+    class Meta(BearerKey.Meta):
+        verbose_name = _("partner API key")
+        verbose_name_plural = _("partner API keys")
+
+    def __str__(self):
+        return f"{self.prefix}… ({self.partner})"
+
+
+class PartnerGrantQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(revoked_at__isnull=True)
+
+
+class PartnerGrant(models.Model):
+    """A creditor's consent that a partner acts for it over the API; revoked, it ends at once.
+    A grant given again after a revocation is a new row (the old one is the record)."""
+
+    creditor = models.ForeignKey(Creditor, on_delete=models.CASCADE,
+                                 related_name="partner_grants", verbose_name=_("creditor"))
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="grants",
+                                verbose_name=_("partner"))
+    # The partner's own id of this customer (e.g. in the invoicing system), if it gave one.
+    customer_id = models.CharField(_("customer id at the partner"), max_length=100, blank=True)
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+",
+                                   verbose_name=_("granted by"))
+    granted_at = models.DateTimeField(_("access granted at"))
+    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+",
+                                   verbose_name=_("revoked by"))
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    objects = PartnerGrantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("partner access")
+        verbose_name_plural = _("partner accesses")
+        ordering = ["-granted_at"]
+        constraints = [
+            # One grant in force per pair: what partner_grant_create relies on (and the API's
+            # lookup of "the creditor this partner acts for").
+            models.UniqueConstraint(fields=["creditor", "partner"],
+                                    condition=models.Q(revoked_at__isnull=True),
+                                    name="partner_grant_one_active"),
+        ]
+
+    def __str__(self):
+        return f"{self.partner} → {self.creditor}"
+
+
+class PartnerOnboarding(models.Model):
+    """A partner's invitation to a company to start with ekrav: the company data the partner
+    knows, prefilled; the link (a one-time token, stored hashed) leads to Kom igång."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        COMPLETED = "completed", _("Completed")
+        EXPIRED = "expired", _("Expired")
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="onboardings",
+                                verbose_name=_("partner"))
+    token_hash = models.CharField(max_length=64, unique=True)
+    organisation_number = models.CharField(_("organisation number"), max_length=12)
+    # The partner's values as it sent them (validated like Kom igång), to prefill the form.
+    company = models.JSONField(_("company data"), default=dict)
+    contact_email = models.EmailField(_("contact person's e-mail"))
+    customer_id = models.CharField(_("customer id at the partner"), max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    completed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+",
+                                     verbose_name=_("completed by"))
+    creditor = models.ForeignKey(Creditor, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+", verbose_name=_("creditor"))
+
+    class Meta:
+        verbose_name = _("partner onboarding")
+        verbose_name_plural = _("partner onboardings")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.partner}: {self.company.get('name', self.organisation_number)}"
+
+    def state_at(self, now) -> str:
+        if self.completed_at is not None:
+            return self.State.COMPLETED
+        return self.State.EXPIRED if now >= self.expires_at else self.State.PENDING

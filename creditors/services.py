@@ -127,11 +127,19 @@ def api_key_authenticate(secret: str):
            .filter(key_hash=token_digest(secret), revoked_at__isnull=True).first())
     if key is None:
         return None
-    now = timezone.now()
-    # Touch at most once a minute: a busy integration must not write on every request.
-    if key.last_used_at is None or now - key.last_used_at > timedelta(minutes=1):
-        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+    key_used(key)
     return key.creditor
+
+
+def key_used(key) -> None:
+    """Note when an API key (a creditor's or a partner's) was last used: at most once a
+    minute, so a busy integration does not write on every request, and after the request's
+    transaction commits. Within it (ATOMIC_REQUESTS) the key's row would stay locked until the
+    request ended, and every other request with the same key would wait for it."""
+    now = timezone.now()
+    if key.last_used_at is None or now - key.last_used_at > timedelta(minutes=1):
+        model, pk = type(key), key.pk
+        transaction.on_commit(lambda: model.objects.filter(pk=pk).update(last_used_at=now))
 
 
 def api_key_revoke(*, key: ApiKey) -> None:
@@ -207,6 +215,12 @@ def agreement_text_for(creditor) -> str:
         company=creditor.name, organisation_number=format_identity(creditor.organisation_number),
         bankgiro=format_bankgiro(creditor.bankgiro), agency=agency["name"],
         agency_organisation_number=agency["organisation_number"]))
+
+
+def agreement_signed(creditor) -> bool:
+    """Whether the company has signed the service agreement, in any version: ekrav collects
+    on that mandate (a new version asks for a new signature, but the old one still holds)."""
+    return AgreementSignature.objects.filter(creditor=creditor).exists()
 
 
 def agreement_of(creditor):

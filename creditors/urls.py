@@ -1,6 +1,6 @@
 from django.urls import path
 
-from creditors import views, views_bankid
+from creditors import views, views_bankid, views_partner
 
 app_name = "creditors"
 urlpatterns = [
@@ -12,6 +12,9 @@ urlpatterns = [
     path("foretag/avtal/", views_bankid.agreement, name="agreement"),
     path("foretag/bankgiro/", views_bankid.bankgiro, name="bankgiro"),
     path("foretag/kravpolicy/", views.policy, name="policy"),
+    path("foretag/partner/<int:grant_id>/aterkalla/", views_partner.partner_revoke,
+         name="partner_revoke"),
+    path("partner/anslut/<str:token>/", views_partner.partner_connect, name="partner_connect"),
     path("anvandare/", views.users, name="users"),
     path("anvandare/<int:membership_id>/ta-bort/", views.user_remove, name="user_remove"),
     path("inbjudan/<str:token>/", views.invitation, name="invitation"),

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from creditors.decorators import creditor_required
 from creditors.forms import ApiKeyForm, InvitationForm, OnboardingForm, PolicyForm
 from creditors.middleware import SESSION_KEY
-from creditors.models import ApiKey, Membership
+from creditors.models import ApiKey, Membership, PartnerGrant
 from creditors.services import (
     CreditorError,
     api_key_create,
@@ -66,7 +66,10 @@ def switch(request):
 
 @creditor_required
 def company(request):
-    return render(request, "creditors/company.html", {"creditor": request.creditor})
+    grants = (PartnerGrant.objects.active().filter(creditor=request.creditor)
+              .select_related("partner", "granted_by"))
+    return render(request, "creditors/company.html", {"creditor": request.creditor,
+                                                      "grants": grants})
 
 
 @creditor_required

@@ -1,8 +1,9 @@
 """Admin pieces every app shares."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
-from ekrav.models import AuditEntry
+from ekrav.models import AuditEntry, IdempotencyKey
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -46,3 +47,22 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     list_filter = ["action", "object_type"]
     search_fields = ["actor_label", "object_id", "object_label", "ip_address"]
     date_hierarchy = "at"
+
+
+@admin.register(IdempotencyKey)
+class IdempotencyKeyAdmin(ReadOnlyAdmin):
+    """The API's Idempotency-Keys of the last 24 hours and the responses they replay: read by
+    staff when an integration asks why its retry got what it got."""
+
+    list_display = ["created_at", "scope", "key", "status_code"]
+    list_filter = ["status_code"]
+    search_fields = ["=scope", "key"]
+    date_hierarchy = "created_at"
+    fields = ["scope", "key", "fingerprint", "created_at", "status_code", "content_type",
+              "response"]
+    readonly_fields = ["response"]
+
+    @admin.display(description=_("response"))
+    def response(self, obj):
+        return bytes(obj.body).decode("utf-8", "replace")
+

@@ -3,6 +3,10 @@ from django.http import JsonResponse
 from django.urls import path, re_path
 
 from claims.api import api
+from webhooks.api import router as webhooks_router
+
+# The webhook endpoints' operations (issue 7) sit above claims.api, which they build on.
+api.add_router("/v1", webhooks_router)
 
 
 def api_not_found(request, rest=""):

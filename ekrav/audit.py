@@ -29,14 +29,15 @@ _actor = contextvars.ContextVar("ekrav_audit_actor", default=None)
 AUDITED = (
     "creditors.Creditor", "creditors.Membership", "creditors.Invitation", "creditors.ApiKey",
     "creditors.CollectionPolicy", "creditors.UserIdentity", "creditors.AgreementSignature",
-    "creditors.BankgiroChange",
+    "creditors.BankgiroChange", "creditors.Partner", "creditors.PartnerApiKey",
+    "creditors.PartnerGrant", "creditors.PartnerOnboarding",
     "claims.Claim", "claims.Invoice", "claims.Dispute", "claims.PaymentPlan",
     "claims.KronofogdenApplication", "claims.Decision",
     "payments.IncomingPayment", "payments.BgmaxImport", "payments.Refund",
     "payments.Settlement", "payments.PayoutFile",
 )
 # Never written into the trail: secrets and evidence blobs (their existence is recorded).
-_WITHHELD = {"key_hash", "token_digest", "signature", "ocsp_response", "xml", "text",
+_WITHHELD = {"key_hash", "token_digest", "token_hash", "signature", "ocsp_response", "xml", "text",
              "password"}
 
 
@@ -83,6 +84,15 @@ def api_key_acts(key) -> None:
     """The API authenticated ``key``: it is the actor for the rest of the request."""
     actor = current_actor()
     set_actor(label=f"API key {key}", ip=actor["ip"], path=actor["path"])
+
+
+def partner_key_acts(key, creditor=None) -> None:
+    """The API authenticated a partner's ``key``, acting for ``creditor`` (issue 7): both are
+    named, so the trail tells the partner's acts from the creditor's own."""
+    actor = current_actor()
+    label = f"Partner API key {key.prefix}… ({key.partner})"
+    set_actor(label=f"{label} for {creditor}" if creditor else label, ip=actor["ip"],
+              path=actor["path"])
 
 
 def record(instance, action: str, changes: dict) -> None:

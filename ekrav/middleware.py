@@ -1,4 +1,4 @@
-"""ekrav's own middleware: the page language, and the Content-Security-Policy.
+"""ekrav's own middleware: the request id, the page language, and the Content-Security-Policy.
 
 Swedish first: the language is Swedish unless the user picked another one. Django's
 LocaleMiddleware would follow the browser's Accept-Language, so a Swedish company owner with an
@@ -6,10 +6,47 @@ English browser would get English pages. Here only the explicit choice (the lang
 by the switch in the header) counts.
 """
 
+import re
+import uuid
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.signals import request_finished
+from django.dispatch import receiver
 from django.utils import translation
+
+from ekrav.logging import set_request_id
+
+# An id the proxy in front (nginx's $request_id, a load balancer's) may hand over: a token of
+# plain characters, so that a client cannot write newlines or markup into the logs through it.
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:+/=-]{7,127}")
+
+
+class RequestIdMiddleware:
+    """Every request's id: the proxy's ``X-Request-ID`` when it is a sane token, else a new
+    one. It is on the response (``X-Request-ID``, which gunicorn's access line reads) and on
+    every log line written while the request runs (ekrav.logging), so a user's "it failed at
+    10:42" leads to all of that request's lines. First in MIDDLEWARE, so that it covers all.
+
+    The id stays set until the response is closed (``request_finished``), not only while the
+    middleware runs: Django logs a 4xx/5xx response (django.request) after the middleware."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        offered = request.headers.get("X-Request-ID", "")
+        request.request_id = (offered if _SANE_REQUEST_ID.fullmatch(offered)
+                              else uuid.uuid4().hex)
+        set_request_id(request.request_id)
+        response = self.get_response(request)
+        response["X-Request-ID"] = request.request_id
+        return response
+
+
+@receiver(request_finished)
+def _forget_request_id(**kwargs):
+    set_request_id("")
 
 
 class LanguageMiddleware:

@@ -42,3 +42,29 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("the audit trail is append-only")
+
+
+class IdempotencyKey(models.Model):
+    """An API POST's Idempotency-Key and the first response it got, replayed to a retry
+    (ekrav.idempotency). Written in the same transaction as the request's writes; deleted
+    after 24 hours by beat."""
+
+    scope = models.CharField(_("scope"), max_length=100,
+                             help_text=_("Whose key it is, e.g. creditor:42."))
+    key = models.CharField(_("key"), max_length=255)
+    fingerprint = models.CharField(_("request fingerprint"), max_length=64,
+                                   help_text=_("SHA-256 of the method, path and body."))
+    status_code = models.PositiveSmallIntegerField(_("status"))
+    content_type = models.CharField(_("content type"), max_length=100, blank=True)
+    body = models.BinaryField(_("body"))
+    # The clean-up's range scan (ekrav.idempotency.idempotency_keys_expire).
+    created_at = models.DateTimeField(_("when"), db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+        constraints = [models.UniqueConstraint(fields=["scope", "key"],
+                                               name="idempotency_key_once_per_scope")]
+
+    def __str__(self):
+        return f"{self.scope} {self.key}"

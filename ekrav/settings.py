@@ -24,6 +24,9 @@ DEBUG = env("DEBUG")
 # The embedded default is for a developer's machine; production sets its own secret.
 _DEVELOPMENT_SECRET_KEY = "ekrav-insecure-development-key-change-me"
 SECRET_KEY = env.str("SECRET_KEY", default=_DEVELOPMENT_SECRET_KEY)
+# Rotating the key: the old one here for a while, so that sessions, password-reset links and
+# other signed values made with it stay valid (README, "Rotating keys").
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 ALLOWED_HOSTS = env("ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
@@ -42,6 +45,7 @@ INSTALLED_APPS = [
     "ninja",  # serves its own copy of Swagger UI for /api/docs (no CDN)
     "ekrav",
     "creditors",
+    "webhooks",  # issue 7: above creditors, below the rooms that emit events
     "debtors",
     "claims",
     "payments",
@@ -49,6 +53,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "ekrav.middleware.RequestIdMiddleware",  # first: every log line of the request has its id
+    "ekrav.health.HealthCheckMiddleware",  # the probes, before hosts, redirects and sessions
     "django.middleware.security.SecurityMiddleware",
     "ekrav.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -93,6 +99,10 @@ DATABASES = {
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
 # A request either writes everything it set out to write or nothing at all.
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A database that is gone fails a request (and /readyz) in seconds, not at TCP's timeout.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=10))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -165,7 +175,17 @@ else:
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {}
+    # A task taken by a worker that died (killed, machine lost) goes back to the queue once it
+    # has been unacknowledged this long: longer than the longest task (the daily run), or a
+    # second worker would take it while the first still runs (safe, tasks are exactly-once,
+    # but wasted). Such tasks are looked for every minute, or every tenth of the timeout when
+    # that is shorter (tests/faults set it to seconds).
+    _visibility = env.int("CELERY_VISIBILITY_TIMEOUT", default=3 * 60 * 60)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": _visibility,
+        "unacked_restore_interval": max(1, min(60, _visibility // 10)),
+        "unacked_restore_throttle": 1,
+    }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                           "LOCATION": REDIS_URL}}
 else:
@@ -182,7 +202,12 @@ else:
                           "LOCATION": str(VAR_DIR / "cache")}}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_ACKS_LATE = True
+# With acks_late alone, a pool process killed mid-task (OOM killer, SIGKILL) has its message
+# acknowledged as failed and the task is lost; rejected, it is queued again (tests/faults).
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# The worker and beat log through LOGGING above (ekrav.celery), not Celery's own handlers.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     # The collection run, each morning (Europe/Stockholm): the tick for every day not yet run
@@ -229,6 +254,12 @@ CELERY_BEAT_SCHEDULE = {
     # The day's settlements and payout file, after the print batch (payments.settlements).
     "settlements": {"task": "payments.tasks.settlements_run_task",
                     "schedule": crontab(hour=17, minute=0)},
+    # The API's Idempotency-Keys past their 24 hours (ekrav.idempotency), in batches.
+    "idempotency-keys-expire": {"task": "ekrav.tasks.idempotency_keys_expire_task",
+                                "schedule": crontab(minute=20)},
+    # Webhook retries whose backoff has run out, and deliveries a lost task left (webhooks).
+    "webhook-deliveries": {"task": "webhooks.tasks.webhook_deliveries_due_task",
+                           "schedule": crontab(minute="*")},
 }
 
 # Payouts to creditors: the day's bank file as Bankgirot Leverantörsbetalningar ("lb") or
@@ -237,7 +268,10 @@ PAYOUT_FORMAT = env.str("PAYOUT_FORMAT", default="lb")
 PAYOUT_BANKGIRO = env.str("PAYOUT_BANKGIRO", default="")  # empty: AGENCY["bankgiro"]
 PAYOUT_BANK_BIC = env.str("PAYOUT_BANK_BIC", default="")  # pain.001 DbtrAgt; optional
 
-SIMULATORS_ENABLED = env.bool("SIMULATORS_ENABLED", default=True)
+# The local stand-ins for BankID, Swish, Kivra ... (ARCHITECTURE.md decision 8): on by default,
+# never in production, where they would let anyone fake a payment or a BankID login.
+SIMULATORS_ENABLED = env.bool("SIMULATORS_ENABLED",
+                              default=env.str("EKRAV_ENV", default="") != "production")
 
 # The collection agency itself: its identity is printed on every letter (inkassolagen 5 §).
 # Payments go to the agency's client-funds bankgiro (klientmedelskonto) with the claim's OCR.
@@ -361,25 +395,46 @@ if EKRAV_ENV == "production":
     if SECRET_KEY == _DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
         raise ImproperlyConfigured("EKRAV_ENV=production needs a SECRET_KEY of its own, at least "
                                    "50 random characters, never the development key.")
+    if any(key == _DEVELOPMENT_SECRET_KEY or len(key) < 50 or len(set(key)) < 5
+           for key in SECRET_KEY_FALLBACKS):
+        raise ImproperlyConfigured("EKRAV_ENV=production: every SECRET_KEY_FALLBACKS entry is a "
+                                   "former SECRET_KEY, 50+ characters, never the development key.")
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        raise ImproperlyConfigured("EKRAV_ENV=production runs on PostgreSQL: DATABASE_URL is "
+                                   "SQLite (one writer, no pg_dump backups, no second machine).")
     if DEBUG:
         raise ImproperlyConfigured("EKRAV_ENV=production runs with DEBUG off: unset DEBUG.")
+    if SIMULATORS_ENABLED:
+        raise ImproperlyConfigured("EKRAV_ENV=production never serves the simulators (anyone "
+                                   "could fake a payment or a BankID login through them): "
+                                   "unset SIMULATORS_ENABLED.")
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
     # ekrav runs behind a TLS-terminating proxy (load balancer, nginx) that must set (overwrite)
     # X-Forwarded-Proto; without such a proxy in front this header would be a client's to forge.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     # Off only when the proxy itself redirects http:// to https://.
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    # Load balancers probe over plain HTTP (ekrav.health; its middleware answers them first).
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
     SECURE_HSTS_SECONDS = 31536000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
+# One JSON object per line in production (for the log collector), text on a developer's screen.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json" if EKRAV_ENV == "production" else "text")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"LOG_FORMAT is {LOG_FORMAT!r}: use 'json' or 'text'.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    # No log line carries a person's identity number (ekrav.logging).
-    "filters": {"mask_personal_numbers": {"()": "ekrav.logging.MaskPersonalNumbers"}},
-    "handlers": {"console": {"class": "logging.StreamHandler",
-                             "filters": ["mask_personal_numbers"]}},
+    "formatters": {"json": {"()": "ekrav.logging.JsonFormatter"},
+                   "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] "
+                                      "%(message)s"}},
+    # No log line carries a person's identity number; each names its request (ekrav.logging).
+    "filters": {"mask_personal_numbers": {"()": "ekrav.logging.MaskPersonalNumbers"},
+                "request_id": {"()": "ekrav.logging.RequestId"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT,
+                             "filters": ["request_id", "mask_personal_numbers"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # WeasyPrint logs each rendering step at INFO; its warnings (a missing glyph) still show.
     "loggers": {"weasyprint.progress": {"level": "WARNING"},

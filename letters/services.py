@@ -25,12 +25,13 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from pypdf import PdfReader, PdfWriter
 
 from claims.collection import collect_until, days_to_run
-from claims.models import Step
+from claims.models import Step, TickRun
 from claims.payment_plans import plans_check
 from claims.surveillance import surveillance_letters_take
 from ekrav.calendar import is_bank_day
@@ -40,6 +41,7 @@ from letters.content import DEMAND
 from letters.models import DeliveryAttempt, Letter, PrintBatch
 from letters.render import render_document, render_letter
 from letters.selectors import NoContent, letter_content
+from webhooks.services import letters_sent_emit
 
 log = logging.getLogger(__name__)
 LETTER_STEPS = (Step.Kind.REMINDER, Step.Kind.DEMAND, Step.Kind.SURVEILLANCE,
@@ -258,6 +260,7 @@ def _record_digital(letter: Letter, outcome, *, today: date) -> int:
     _attempt(letter, Letter.Channel.DIGITAL, DeliveryAttempt.Outcome.DELIVERED, outcome)
     _set(letter, state=Letter.State.SENT, channel=Letter.Channel.DIGITAL, sent_on=today,
          external_id=outcome, sending_since=None)
+    letters_sent_emit(letters=[letter])
     return 1
 
 
@@ -311,6 +314,7 @@ def print_batch_close(*, day: date) -> PrintBatch | None:
     batch.save()
     Letter.objects.filter(pk__in=[letter.pk for letter in letters]).update(
         state=Letter.State.SENT, channel=Letter.Channel.PRINT, sent_on=day, print_batch=batch)
+    letters_sent_emit(letters=letters, channel=Letter.Channel.PRINT, sent_on=day)
     return batch
 
 
@@ -361,22 +365,33 @@ def letters_dispatch(*, today: date, client: kivra.KivraClient | None = None) ->
 def collection_day_run(*, until: date, client: kivra.KivraClient | None = None) -> list[dict]:
     """The daily run, day by day up to ``until``: the tick, then that day's letters, then that
     day's print batch. Catching up after downtime (or moving the demo's clock) this way gives
-    every letter the date it would have had."""
+    every letter the date it would have had.
+
+    When ``until``'s tick had already run, the rest of its day is done all the same: the run
+    redelivered after its worker died between the tick and the letters (tests/faults) would
+    otherwise leave that day's letters unmade and its print batch unclosed. Each part is
+    exactly-once, so a day that had been finished changes nothing."""
 
     days = []
     for day in days_to_run(until):
         results = collect_until(until=day)
-        if not results:
-            continue  # that day had already run (another worker, or twice)
-        result = results[-1]
-        plans_check(today=day)  # a plan broken yesterday lets today's letters go on
-        surveillance = surveillance_letters_take(today=day)
-        dispatched = letters_dispatch(today=day, client=client)
-        batch = print_batch_close(day=day)
-        days.append({"day": day.isoformat(), "steps": result.steps_taken + surveillance,
-                     **dispatched,
-                     "printed": batch.letter_count if batch else 0})
+        if results:
+            days.append(_day_after_tick(day, results[-1].steps_taken, client))
+    last_run = TickRun.objects.filter(finished_at__isnull=False).aggregate(d=Max("day"))["d"]
+    if not days and last_run == until:
+        finished = _day_after_tick(until, 0, client)
+        if any(finished[name] for name in ("steps", "prepared", "sent", "printed")):
+            days.append(finished)
     return days
+
+
+def _day_after_tick(day: date, steps: int, client) -> dict:
+    plans_check(today=day)  # a plan broken yesterday lets today's letters go on
+    surveillance = surveillance_letters_take(today=day)
+    dispatched = letters_dispatch(today=day, client=client)
+    batch = print_batch_close(day=day)
+    return {"day": day.isoformat(), "steps": steps + surveillance, **dispatched,
+            "printed": batch.letter_count if batch else 0}
 
 
 # --- Documents of other rooms: the Kronofogden application's readable copy -------------------

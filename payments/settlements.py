@@ -29,6 +29,9 @@ from ekrav.calendar import first_bank_day_after
 from payments import payouts
 from payments.models import OutlayCharge, PayoutFile, Refund, SettledPayment, Settlement
 from payments.refunds import refunds_for_file
+from webhooks import payloads as webhook_payloads
+from webhooks.models import EventType
+from webhooks.services import event_emit
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +171,9 @@ def _settle(creditor_id: int, day: date) -> int:
                 [SettledPayment(payment_id=pk, settlement=settlement) for pk in payment_ids])
             OutlayCharge.objects.bulk_create(
                 [OutlayCharge(outlay_id=o["entry_id"], settlement=settlement) for o in charged])
+            event_emit(creditor=creditor, type=EventType.SETTLEMENT_PAID,
+                       key=str(settlement.pk), data=webhook_payloads.settlement_paid(
+                           settlement, payout_on=payout_day(day)))
     except IntegrityError:
         return 0  # another run settled these payments at the same moment: theirs stands
     return 1

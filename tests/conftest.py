@@ -11,8 +11,14 @@ from django.utils import timezone
 from claims.registration import parse_registration
 from claims.services import claim_register
 from creditors.onboarding import parse_onboarding
-from creditors.services import api_key_create, creditor_onboard
 from creditors.models import Membership
+from creditors.services import (
+    agreement_sign,
+    agreement_text_for,
+    api_key_create,
+    creditor_onboard,
+)
+from ekrav.bankid_simulator import signed_completion
 from ekrav.identifiers import luhn_check_digit
 
 PASSWORD = "korrekt-hast-batteri-42"
@@ -59,10 +65,23 @@ def make_user(django_user_model, email):
     return django_user_model.objects.create_user(username=email, email=email, password=PASSWORD)
 
 
-def make_creditor(data, signatory=None):
+def make_creditor(data, signatory=None, *, signed=True):
+    """A company as after Kom igång; with a ``signatory`` who ``signed``, its service agreement
+    signed with BankID (as ekrav's simulator signs it): ekrav collects nothing before."""
     parsed, errors = parse_onboarding(data, today=timezone.localdate())
     assert not errors, errors
-    return creditor_onboard(data=parsed, signatory=signatory)
+    creditor = creditor_onboard(data=parsed, signatory=signatory)
+    if signed and signatory is not None:
+        sign_agreement(creditor, signatory)
+    return creditor
+
+
+def sign_agreement(creditor, user):
+    completion = signed_completion(text=agreement_text_for(creditor),
+                                   personal_number=creditor.contact_personnummer,
+                                   given_name="Firma", surname="Tecknare")
+    return agreement_sign(creditor=creditor, user=user, completion=completion,
+                          now=timezone.now())
 
 
 def register(creditor, user=None, **overrides):

@@ -74,3 +74,22 @@ def test_the_openapi_document_is_public_and_declares_bearer_auth(client, db):
         for operation in path.values():
             assert operation["security"]
             assert "401" in operation["responses"]
+
+
+def test_a_keys_use_is_noted_after_the_request_not_within_it(client, alice_key, alice_co,
+                                                             django_capture_on_commit_callbacks):
+    """Noted within the request's transaction, the key's row would stay locked until the
+    request ended, and every other request with that key would wait for it."""
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.get("/api/v1/claims", HTTP_AUTHORIZATION=f"Bearer {alice_key}")
+    assert response.status_code == 200
+    key = ApiKey.objects.get(creditor=alice_co)
+    assert key.last_used_at is None and callbacks
+    for callback in callbacks:
+        callback()
+    key.refresh_from_db()
+    assert key.last_used_at is not None
+    # Used again within the minute: nothing more to note.
+    with django_capture_on_commit_callbacks(execute=True) as again:
+        client.get("/api/v1/claims", HTTP_AUTHORIZATION=f"Bearer {alice_key}")
+    assert not again

@@ -41,7 +41,8 @@ def test_returns_the_claim(client, alice_claim, alice_key):
     assert body["invoices"] == [{
         "invoice_number": "F-1001", "invoice_date": (today - timedelta(days=40)).isoformat(),
         "due_date": (today - timedelta(days=10)).isoformat(), "amount": "1234.50",
-        "description": "Målning av staket"}]
+        "description": "Målning av staket", "payment_reference": None,
+        "payee_bankgiro": None}]
     assert body["letters"] == []
     assert body["events"] == [{
         "date": timezone.localdate().isoformat(), "kind": "registered",

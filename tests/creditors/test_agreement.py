@@ -10,10 +10,26 @@ from django.test import Client
 
 from creditors.agreement import VERSION
 from creditors.models import AgreementSignature
-from tests.creditors.conftest import SIGNATORY
+from tests.api.test_create_claim import claim_body
 from tests.bankid import HX, complete_as
+from tests.conftest import (
+    ALICE_COMPANY,
+    CHARLIE_COMPANY,
+    make_creditor,
+    registration_data,
+)
+from tests.creditors.conftest import SIGNATORY
 
 
+@pytest.fixture
+def alice_co(alice):
+    """Alice's company as Kom igång leaves it: the agreement not signed yet."""
+    return make_creditor(ALICE_COMPANY, signatory=alice, signed=False)
+
+
+@pytest.fixture
+def charlie_co(charlie):
+    return make_creditor(CHARLIE_COMPANY, signatory=charlie, signed=False)
 
 
 def sign(browser):
@@ -61,3 +77,41 @@ def test_charlie_sees_only_his_own_agreement(sim, alice_browser, alice_co, charl
     page = browser.get("/foretag/avtal/").content.decode()
     assert charlie_co.name in page and alice_co.name not in page
     assert 'data-testid="agreement-signed"' not in page
+
+
+# --- No collection before the agreement is signed ---------------------------------------------
+
+def test_nothing_is_registered_before_the_agreement_is_signed(alice_client, alice_co,
+                                                              alice_key, client):
+    """The form, the CSV import and the API all refuse, saying why; nothing is written."""
+    from claims.models import Claim
+
+    page = alice_client.get("/arenden/nytt/").content.decode()
+    assert 'data-testid="agreement-missing"' in page
+    form = {k: v for k, v in registration_data().items() if v is not None}
+    answer = alice_client.post("/arenden/nytt/", form).content.decode()
+    assert "Uppdragsavtalet är inte signerat" in answer
+    api = client.post("/api/v1/claims", content_type="application/json",
+                      HTTP_AUTHORIZATION=f"Bearer {alice_key}", data=claim_body())
+    assert api.status_code == 409 and api.json()["error"] == "agreement_not_signed"
+    assert not Claim.objects.exists()
+
+
+def test_registering_many_refuses_each_row_with_the_reason(alice_co):
+    from claims.registration import parse_registration
+    from claims.services import claim_register_many
+    from django.utils import timezone
+
+    registration, errors = parse_registration(registration_data(), today=timezone.localdate())
+    assert not errors
+    [refused] = claim_register_many(creditor=alice_co, registrations=[registration],
+                                    today=timezone.localdate())
+    assert refused.code == "agreement_not_signed" and "agreement" in refused.errors
+
+
+def test_once_signed_claims_are_taken(sim, alice_browser, alice_co, transactional_db):
+    complete_as(sim, SIGNATORY)
+    sign(alice_browser)
+    page = alice_browser.get("/arenden/nytt/").content.decode()
+    assert 'data-testid="agreement-missing"' not in page
+

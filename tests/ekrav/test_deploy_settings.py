@@ -27,7 +27,8 @@ def production_env(tmp_path):
         "EKRAV_ENV": "production",
         "SECRET_KEY": secrets.token_urlsafe(60)[:60],
         "ALLOWED_HOSTS": "ekrav.example",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}",
+        # Never connected to: settings and `check --deploy` do not open a connection.
+        "DATABASE_URL": "postgres://ekrav@127.0.0.1:1/ekrav",
         "EKRAV_VAR_DIR": str(tmp_path / "var"),
         "MEDIA_ROOT": str(tmp_path / "media"),
         "DJANGO_SETTINGS_MODULE": "ekrav.settings",
@@ -58,7 +59,7 @@ def test_production_turns_on_https_only(production_env):
         "'DEBUG', 'SESSION_COOKIE_SECURE', 'CSRF_COOKIE_SECURE', 'SECURE_SSL_REDIRECT', "
         "'SECURE_PROXY_SSL_HEADER', 'SECURE_HSTS_SECONDS', 'SECURE_HSTS_INCLUDE_SUBDOMAINS', "
         "'SECURE_HSTS_PRELOAD', 'SECURE_REFERRER_POLICY', 'SECURE_CROSS_ORIGIN_OPENER_POLICY', "
-        "'SESSION_COOKIE_AGE', 'ALLOWED_HOSTS')}))"))
+        "'SESSION_COOKIE_AGE', 'ALLOWED_HOSTS', 'SECURE_REDIRECT_EXEMPT')}))"))
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {
         "DEBUG": False, "SESSION_COOKIE_SECURE": True, "CSRF_COOKIE_SECURE": True,
@@ -67,6 +68,8 @@ def test_production_turns_on_https_only(production_env):
         "SECURE_HSTS_PRELOAD": True, "SECURE_REFERRER_POLICY": "same-origin",
         "SECURE_CROSS_ORIGIN_OPENER_POLICY": "same-origin", "SESSION_COOKIE_AGE": 8 * 60 * 60,
         "ALLOWED_HOSTS": ["ekrav.example"],
+        # The load balancer's probes over plain HTTP (ekrav.health).
+        "SECURE_REDIRECT_EXEMPT": ["^healthz$", "^readyz$"],
     }
 
 
@@ -87,10 +90,40 @@ def test_production_refuses_the_development_key_or_a_weak_one(production_env, ke
     assert "needs a SECRET_KEY of its own" in done.stderr
 
 
+def test_production_refuses_sqlite(production_env, tmp_path):
+    production_env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'x.sqlite3'}"
+    done = setup(production_env)
+    assert done.returncode != 0 and "runs on PostgreSQL: DATABASE_URL is SQLite" in done.stderr
+
+
+def test_production_takes_former_keys_as_fallbacks(production_env):
+    old = secrets.token_urlsafe(60)
+    production_env["SECRET_KEY_FALLBACKS"] = old
+    done = run(production_env, "-c", "import django; django.setup(); from django.conf import "
+               "settings as s; print(s.SECRET_KEY_FALLBACKS == [%r])" % old)
+    assert done.stdout.strip() == "True", done.stderr
+    production_env["SECRET_KEY_FALLBACKS"] = f"{old},{DEVELOPMENT_KEY}"
+    done = setup(production_env)
+    assert done.returncode != 0 and "every SECRET_KEY_FALLBACKS entry" in done.stderr
+
+
 def test_production_refuses_debug(production_env):
     production_env["DEBUG"] = "true"
     done = setup(production_env)
     assert done.returncode != 0 and "DEBUG off" in done.stderr
+
+
+def test_production_has_no_simulators_and_refuses_them(production_env):
+    """Through /sim/ anyone could fake a Swish payment or a BankID login."""
+    production_env.pop("SIMULATORS_ENABLED", None)
+    done = run(production_env, "-c", (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.SIMULATORS_ENABLED, repr(s.BANKID_BASE_URL), repr(s.SWISH_BASE_URL))"))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[0] == "False" and "/sim/" not in done.stdout
+    production_env["SIMULATORS_ENABLED"] = "true"
+    done = setup(production_env)
+    assert done.returncode != 0 and "never serves the simulators" in done.stderr
 
 
 def test_a_misspelt_environment_is_refused_not_taken_for_development(production_env):

@@ -8,21 +8,26 @@ is about who may reach them, not how they came about."""
 
 import pytest
 from django.core.files.base import ContentFile
+from django.utils import timezone
 
 from claims.models import (Claim, ClaimImport, Dispute, DisputeAttachment, Invoice,
                            LedgerEntry, PaymentPlan, Step)
+from claims.views_peppol import _batch_save
 from creditors.models import ApiKey, Membership
 from creditors.services import api_key_create
 from debtors.models import Debtor
 from letters.models import Letter
 from payments.models import IncomingPayment, PaymentRequest, Settlement
 from tests.conftest import another_debtor, register
+from webhooks.models import WebhookDelivery, WebhookEndpoint
+from webhooks.services import endpoint_ping
 
 SECRET_NAME = "Ebba Hemligsson"
 
 # The tables whose row counts say "nothing was written".
 WATCHED = (Claim, Invoice, Debtor, LedgerEntry, Dispute, DisputeAttachment, PaymentPlan,
-           ClaimImport, Letter, ApiKey, Membership, PaymentRequest, IncomingPayment)
+           ClaimImport, Letter, ApiKey, Membership, PaymentRequest, IncomingPayment,
+           WebhookEndpoint, WebhookDelivery)
 
 
 def row_counts() -> dict:
@@ -59,12 +64,17 @@ def world(alice_co, alice, bob, charlie_co):
     payment_request = PaymentRequest.objects.create(
         claim=claim, channel="card", instruction_id="A" * 32, amount_ore=10_000,
         payee_reference=claim.ocr, provider_id="cs_alice")
+    endpoint = WebhookEndpoint.objects.create(creditor=alice_co, url="https://erp.alicebygg.se/h")
+    delivery = endpoint_ping(endpoint=endpoint, now=timezone.now())
     ids = {
+        "endpoint_id": endpoint.pk, "delivery_id": delivery.pk,
         "claim_id": claim.pk, "id": claim.pk, "invoice_id": claim.invoices.get().pk,
         "import_id": imported.pk, "key_id": key.pk, "letter_id": letter.pk,
         "membership_id": Membership.objects.get(user=bob).pk, "settlement_id": settlement.pk,
         "dispute_id": dispute.pk, "attachment_id": attachment.pk, "plan_id": plan.pk,
         "instruction_id": payment_request.instruction_id,
+        # An e-invoice upload of alice's waiting for her confirmation (claims.views_peppol).
+        "batch": _batch_save(alice_co, [ContentFile(b"<Invoice/>", name="alice.xml")]),
         # Public by design, filled only so the route can be requested at all.
         "token": "no-such-invitation", "rest": f"v1/claims/{claim.pk}/anything",
     }

@@ -32,7 +32,12 @@ PUBLIC_ROUTES = {
     "mitt-arende/stang/": "closes the visitor's own access; shows nothing",
     "konto/bankid/": "the creditors' login with BankID",
     "inbjudan/<str:token>/": "an invitation; the token is the secret, an unknown one is a 404",
+    "partner/anslut/<str:token>/": "a partner's onboarding link (issue 7); the token is the "
+                                   "secret, an unknown one is a 404; logged out it writes nothing",
     "i18n/setlang/": "the language switch",
+    "healthz": "liveness probe for load balancers: says only that the process answers",
+    "readyz": "readiness probe for load balancers: which dependency is down, no data "
+              "(ekrav.health)",
     "api/openapi.json": "the API's contract (no data)",
     "api/docs": "the API's documentation page (no data)",
     "api/": "django-ninja's root of the API: a 404, no data",
@@ -53,6 +58,7 @@ PORTAL_ROUTES = {
     "arenden/<int:claim_id>/betalning/",
     "arenden/<int:claim_id>/fakturor/<int:invoice_id>/pdf/", "import/",
     "import/<int:import_id>/", "import/<int:import_id>/bekrafta/",
+    "e-faktura/", "e-faktura/<str:batch>/", "e-faktura/<str:batch>/bekrafta/",
     "import/<int:import_id>/status/", "beslut/", "beslut/<int:claim_id>/",
     "beslut/avbetalningsplan/<int:plan_id>/", "bestridanden/",
     "bestridanden/bilagor/<int:attachment_id>/", "bestridanden/<int:dispute_id>/",
@@ -69,6 +75,14 @@ MANAGE_METHODS = {
     "api-nycklar/<int:key_id>/aterkalla/": ("post",),
     "foretag/bankgiro/": ("get", "post"),           # the payout account
     "foretag/kravpolicy/": ("post",),
+    "foretag/partner/<int:grant_id>/aterkalla/": ("post",),  # revoke a partner's access
+    # Webhooks: every member sees the endpoints and their log; managers change them.
+    "foretag/webhooks/": ("post",),                  # add an endpoint
+    "foretag/webhooks/<int:endpoint_id>/": ("post",),  # change it
+    "foretag/webhooks/<int:endpoint_id>/ny-hemlighet/": ("post",),
+    "foretag/webhooks/<int:endpoint_id>/testa/": ("post",),
+    "foretag/webhooks/<int:endpoint_id>/ta-bort/": ("post",),
+    "foretag/webhooks/leveranser/<int:delivery_id>/skicka-igen/": ("post",),
 }
 
 DEBTOR_ROUTES = {
@@ -92,7 +106,9 @@ DEBTOR_ROUTES = {
 API_ROUTES = {
     "api/v1/claims", "api/v1/claims/<id>", "api/v1/claims/<id>/ledger",
     "api/v1/claims/<id>/letters/<letter_id>/pdf", "api/v1/claims/<id>/withdraw",
-    "api/v1/claims/<id>/payments",
+    "api/v1/claims/<id>/payments", "api/v1/claims/peppol",
+    "api/v1/partner/onboardings", "api/v1/partner/onboardings/<id>", "api/v1/partner/creditors",
+    "api/v1/webhooks", "api/v1/webhooks/<id>",  # webhook endpoints (webhooks.api)
 }
 
 # allauth's views (account.urls, mfa.urls): login, signup and password reset are public by
@@ -158,7 +174,7 @@ def param_names(route: str) -> list[str]:
 # Parameters of the admin's and allauth's routes: any value will do, nothing is anyone's.
 FILLER = {"object_id": "1", "content_type_id": "1", "pk": "1", "url": "nowhere",
           "app_label": "claims", "kind": "reminder", "part": "x", "key": "x-y",
-          "uidb36": "1"}
+          "uidb36": "1", "grant_id": "1"}
 
 
 def fill(route: str, ids: dict) -> str:

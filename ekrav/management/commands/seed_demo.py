@@ -43,7 +43,13 @@ from claims.services import (
 )
 from creditors.models import ApiKey, Creditor
 from creditors.onboarding import parse_onboarding
-from creditors.services import api_key_create, creditor_onboard
+from creditors.services import (
+    agreement_sign,
+    agreement_text_for,
+    api_key_create,
+    creditor_onboard,
+)
+from ekrav.bankid_simulator import signed_completion
 from ekrav.identifiers import luhn_check_digit
 from ekrav.money import format_sek, parse_sek
 from letters.kivra import KivraClient
@@ -258,7 +264,13 @@ class Command(BaseCommand):
         if existing is not None:
             return existing
         creditor = creditor_onboard(data=parsed, signatory=signatory)
-        self.stdout.write(f"Created creditor {creditor.name}.")
+        # Signed with BankID (the simulator's) as Kom igång ends: ekrav collects on it.
+        completion = signed_completion(text=agreement_text_for(creditor),
+                                       personal_number=creditor.contact_personnummer,
+                                       given_name="Dana", surname="Demo")
+        agreement_sign(creditor=creditor, user=signatory, completion=completion,
+                       now=timezone.now())
+        self.stdout.write(f"Created creditor {creditor.name}, its agreement signed.")
         return creditor
 
     def _play(self, specs, user, today) -> list:
@@ -299,6 +311,9 @@ class Command(BaseCommand):
         if bureau is not None:  # the claims awaiting their decision show their checks
             solvency_checks_run(today=today, client=bureau)
         self._after_the_demand(cases, user, today)
+        # What those stages sent today (the instalment plan's letter) goes out as the letters
+        # job would send it, so a second run of this command finds nothing left to do.
+        collection_day_run(until=today, client=kivra)
 
     def _after_the_demand(self, cases, user, today) -> None:
         """What the later stages look like, on cases seeded in this run: one sent to
