@@ -35,7 +35,7 @@ How it behaves, and why:
 import hashlib
 import logging
 import os
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
@@ -131,6 +131,27 @@ def claim_import_run(*, import_id: int, today: date) -> ClaimImport | None:
     finally:
         _progress_clear(import_id)
     return ClaimImport.objects.filter(pk=import_id).first()
+
+
+# A confirmed import whose run has not started by then has lost its task (tests/faults).
+STALLED_AFTER = timedelta(minutes=5)
+
+
+def claim_imports_resume(*, now) -> list[int]:
+    """Queue again the confirmed imports nobody is running: their task was lost (the broker
+    emptied, the worker gone, the database down while the run was marked failed). A run holds
+    its import's row locked to the end, so one still running is skipped here; a run queued
+    twice changes nothing (``claim_import_run`` runs only a RUNNING import)."""
+    from claims.tasks import claim_import_run_task  # tasks import this module
+
+    with transaction.atomic():
+        ids = list(ClaimImport.objects.select_for_update(skip_locked=True)
+                   .filter(state=ClaimImport.State.RUNNING,
+                           confirmed_at__lt=now - STALLED_AFTER)
+                   .order_by("pk").values_list("pk", flat=True))
+    for import_id in ids:
+        claim_import_run_task.delay(import_id)
+    return ids
 
 
 def claim_import_progress(claim_import: ClaimImport) -> dict:

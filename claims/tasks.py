@@ -3,13 +3,19 @@
 from celery import shared_task
 from django.utils import timezone
 
-from claims.imports import claim_import_run
+from claims.imports import claim_import_run, claim_imports_resume
 
 
 @shared_task(acks_late=True)
 def claim_import_run_task(import_id: int) -> None:
     """Create the rows of a confirmed CSV import; a second delivery changes nothing."""
     claim_import_run(import_id=import_id, today=timezone.localdate())
+
+
+@shared_task(acks_late=True)
+def claim_imports_resume_task() -> None:
+    """Beat: confirmed CSV imports whose run was lost are queued again."""
+    claim_imports_resume(now=timezone.now())
 
 
 @shared_task(acks_late=True)

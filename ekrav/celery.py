@@ -3,11 +3,25 @@ LOGGING (the same JSON lines as the web, ekrav.logging)."""
 
 import os
 
-from celery import Celery, signals
+from celery import Celery, Task, signals
+from django.db.utils import InterfaceError, OperationalError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ekrav.settings")
 
-app = Celery("ekrav")
+
+class EkravTask(Task):
+    """Every task: the database gone for a moment (a restart, a failover) is tried again with
+    backoff, rather than the task being lost until beat sends it next (tests/faults). Safe,
+    since every task takes ids, re-reads its state and does each thing once (decision 5)."""
+
+    autoretry_for = (OperationalError, InterfaceError)
+    retry_backoff = 2
+    retry_backoff_max = 300
+    retry_jitter = True
+    max_retries = 8
+
+
+app = Celery("ekrav", task_cls=EkravTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

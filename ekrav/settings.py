@@ -260,6 +260,9 @@ CELERY_BEAT_SCHEDULE = {
     # Webhook retries whose backoff has run out, and deliveries a lost task left (webhooks).
     "webhook-deliveries": {"task": "webhooks.tasks.webhook_deliveries_due_task",
                            "schedule": crontab(minute="*")},
+    # Confirmed CSV imports whose run was lost (claims.imports.claim_imports_resume).
+    "claim-imports-resume": {"task": "claims.tasks.claim_imports_resume_task",
+                             "schedule": crontab(minute="*/5")},
 }
 
 # Payouts to creditors: the day's bank file as Bankgirot Leverantörsbetalningar ("lb") or

@@ -533,3 +533,26 @@ def test_recent_imports_are_listed_on_the_upload_page(alice_client, alice_co, al
     imp = preview(alice_co, alice, row(), filename="mars.csv")
     html = alice_client.get(reverse("claims:import")).content.decode()
     assert "mars.csv" in html and reverse("claims:import_detail", args=[imp.pk]) in html
+
+
+def test_a_confirmed_import_whose_task_was_lost_is_queued_again(
+        alice_co, alice, charlie_co, charlie, django_capture_on_commit_callbacks, monkeypatch):
+    """The broker emptied before a worker took the task: beat finds the import unrun."""
+    from claims.imports import STALLED_AFTER, claim_imports_resume
+
+    queued = []
+    monkeypatch.setattr(claim_import_run_task, "delay", queued.append)
+    lost = preview(alice_co, alice, row())
+    with django_capture_on_commit_callbacks(execute=False):  # the task never reaches a worker
+        claim_import_confirm(claim_import=lost)
+    done = preview(charlie_co, charlie, row())
+    confirm_and_run(done, django_capture_on_commit_callbacks)
+    lost.refresh_from_db()
+    assert claim_imports_resume(now=lost.confirmed_at + STALLED_AFTER / 2) == []  # just queued
+    assert claim_imports_resume(now=lost.confirmed_at + STALLED_AFTER * 2) == [lost.pk]
+    assert queued == [lost.pk]
+    claim_import_run(import_id=lost.pk, today=today())
+    claim_import_run(import_id=lost.pk, today=today())  # both deliveries arrived: one import
+    lost.refresh_from_db()
+    assert (lost.state, lost.created_count) == (ClaimImport.State.DONE, 1)
+    assert claim_imports_resume(now=lost.confirmed_at + STALLED_AFTER * 2) == []
