@@ -1,0 +1,86 @@
+"""The creditor's claim list and claim page read a fixed number of queries, however many
+claims, invoices, payments, events and letters they show (issue 7: a page's cost must not grow
+with the claims; bench/load_test.py measures their latency under load)."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from claims.services import claim_report_direct_payment
+from letters.services import collection_day_run
+from tests.conftest import another_debtor
+from tests.debtors.conftest import DEMAND_DAY, TODAY, register_on
+
+pytestmark = pytest.mark.django_db
+
+# The session, the user and the membership, the savepoints of ATOMIC_REQUESTS included.
+# The list: the page (count, claims with debtors, their invoices, their balances), the count
+# per status, the agreement, the menu's other companies, and the decisions waiting.
+LIST_QUERIES = 13
+DETAIL_QUERIES = 30
+
+
+def queries(client, url) -> list[str]:
+    """The queries of a GET of ``url``; not the first of the session, which also saves the
+    creditor it acts for (creditors.middleware)."""
+    client.get("/statistik/")
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    return [query["sql"] for query in captured.captured_queries]
+
+
+def assert_count(sql: list[str], expected: int) -> None:
+    assert len(sql) == expected, "\n".join(f"{n}. {q}" for n, q in enumerate(sql, 1))
+
+
+def case(creditor, n: int, *, invoices: int = 1):
+    """Debtor n's case with ``invoices`` invoices (they join the open case)."""
+    claim = None
+    for i in range(invoices):
+        claim = register_on(creditor, invoice_number=f"F-{n}-{i}", **another_debtor(n))
+    return claim
+
+
+@pytest.fixture
+def today():
+    with time_machine.travel(TODAY, tick=False):
+        yield
+
+
+def test_the_list_reads_the_same_queries_for_one_claim_and_a_full_page(
+        alice_client, alice_co, charlie_co, today):
+    case(charlie_co, 99)  # another creditor's claims are neither shown nor counted
+    case(alice_co, 1)
+    assert len(alice_client.get("/").context["rows"]) == 1
+    one = queries(alice_client, "/")
+    for n in range(2, 31):
+        case(alice_co, n, invoices=1 + n % 3)
+    many = queries(alice_client, "/")
+    assert len(alice_client.get("/").context["rows"]) == 25  # claims.views.PAGE_SIZE
+    assert_count(one, LIST_QUERIES)
+    assert_count(many, LIST_QUERIES)
+    for url in ("/?page=2", "/?status=registered", "/?q=F-7-0", "/?q=Gäldenär"):
+        assert_count(queries(alice_client, url), LIST_QUERIES)
+    assert alice_client.get("/?q=F-99-0").context["rows"] == []  # charlie's
+
+
+def test_the_claim_page_reads_the_same_queries_whatever_the_claim_holds(
+        alice_client, alice_co, charlie_co, today):
+    charlies = case(charlie_co, 99)
+    small = case(alice_co, 1)
+    big = case(alice_co, 2, invoices=6)
+    collection_day_run(until=DEMAND_DAY)  # the reminder and the demand: letters on both
+    claim_report_direct_payment(claim=small, amount_ore=10000, paid_on=TODAY, today=TODAY)
+    for days in (3, 2, 1):
+        claim_report_direct_payment(claim=big, amount_ore=10000,
+                                    paid_on=TODAY - timedelta(days=days), today=TODAY)
+    big.refresh_from_db()
+    small.refresh_from_db()
+    assert big.status == small.status and big.invoices.count() == 6
+    assert_count(queries(alice_client, f"/arenden/{small.pk}/"), DETAIL_QUERIES)
+    assert_count(queries(alice_client, f"/arenden/{big.pk}/"), DETAIL_QUERIES)
+    assert alice_client.get(f"/arenden/{charlies.pk}/").status_code == 404
