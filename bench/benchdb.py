@@ -4,7 +4,29 @@ a line saying which database engine ran.
 The scripts import it as a sibling module (``python bench/x.py`` puts bench/ on sys.path).
 """
 
+import os
+import sys
+import tempfile
 from urllib.parse import urlsplit, urlunsplit
+
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+
+
+def in_throwaway_postgres(name: str, bench, args) -> int:
+    """``bench(args)`` on a fresh PostgreSQL database ``name`` beside DATABASE_URL's (or the
+    local server's), with var/ in a temporary directory; both are gone afterwards. Set before
+    Django loads its settings (here, and in any process the bench starts): they read them once."""
+    database_url = os.environ.get("DATABASE_URL") or DEFAULT_URL
+    if not database_url.startswith(("postgres://", "postgresql://", "pgsql://")):
+        print(f"DATABASE_URL must point at PostgreSQL, not {database_url}", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="ekrav-bench-") as var_dir:
+        os.environ["EKRAV_VAR_DIR"] = var_dir
+        os.environ["DATABASE_URL"] = postgres_create(database_url, name)
+        try:
+            return bench(args)
+        finally:
+            postgres_drop(database_url, name)
 
 
 def engine(connection) -> str:

@@ -27,18 +27,16 @@ import argparse
 import os
 import random
 import sys
-import tempfile
 import time
 from datetime import date
 from pathlib import Path
 
-from benchdb import engine, postgres_create, postgres_drop
+from benchdb import engine, in_throwaway_postgres
 from bulk_claims import claims_bulk_register
 from collection_tick import REGISTERED_ON, make_creditors, register_claims
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DATABASE = "ekrav_bench_bgmax"
-DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 TARGET = 20_000  # payments/second end to end (issue 4)
 PAID_ON = date(2026, 3, 20)
 
@@ -54,15 +52,7 @@ def main() -> int:
     parser.add_argument("--cprofile", action="store_true",
                         help="import under cProfile (slower) and print the top functions "
                              "(BENCH_SORT, default cumulative; BENCH_TOP, default 20)")
-    args = parser.parse_args()
-    database_url = os.environ.get("DATABASE_URL") or DEFAULT_URL
-    with tempfile.TemporaryDirectory(prefix="ekrav-bench-") as var_dir:
-        os.environ["EKRAV_VAR_DIR"] = var_dir
-        os.environ["DATABASE_URL"] = postgres_create(database_url, BENCH_DATABASE)
-        try:
-            return bench(args)
-        finally:
-            postgres_drop(database_url, BENCH_DATABASE)
+    return in_throwaway_postgres(BENCH_DATABASE, bench, parser.parse_args())
 
 
 def bench(args) -> int:

@@ -30,18 +30,16 @@ import os
 import random
 import re
 import sys
-import tempfile
 import time
 from collections import defaultdict
 from datetime import date, timedelta
 from pathlib import Path
 
-from benchdb import engine, postgres_create, postgres_drop
+from benchdb import engine, in_throwaway_postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 # Its own name: bench/csv_import.py drops "ekrav_bench", and the two may run at once.
 BENCH_DATABASE = "ekrav_bench_tick"
-DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 TARGET_RATIO = 10.0
 # A Monday: every claim is due on Tuesday 3 March 2026, a bank day.
 REGISTERED_ON = date(2026, 3, 2)
@@ -54,19 +52,7 @@ STREETS = ("Storgatan", "Kyrkvägen", "Skolgatan", "Björkvägen", "Hamngatan", 
 
 
 def main() -> int:
-    args = parse_args()
-    database_url = os.environ.get("DATABASE_URL") or DEFAULT_URL
-    if not database_url.startswith(("postgres://", "postgresql://", "pgsql://")):
-        print(f"DATABASE_URL must point at PostgreSQL, not {database_url}", file=sys.stderr)
-        return 2
-    with tempfile.TemporaryDirectory(prefix="ekrav-bench-") as var_dir:
-        # Before Django loads its settings: they read these once.
-        os.environ["EKRAV_VAR_DIR"] = var_dir
-        os.environ["DATABASE_URL"] = postgres_create(database_url, BENCH_DATABASE)
-        try:
-            return bench(args)
-        finally:
-            postgres_drop(database_url, BENCH_DATABASE)
+    return in_throwaway_postgres(BENCH_DATABASE, bench, parse_args())
 
 
 def parse_args():

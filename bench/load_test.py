@@ -46,38 +46,24 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 from urllib.parse import quote
 
-from benchdb import engine, postgres_create, postgres_drop
+from benchdb import engine, in_throwaway_postgres
 from bulk_claims import claims_bulk_register
 from collection_tick import REGISTERED_ON, make_creditors
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DATABASE = "ekrav_bench_load"
-DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 TARGET_P99_MS = 200.0
 BASELINE_PATH = "/bench/baseline/"
 PAGES = ("claim list", "claim page", "Mitt Ärende case page")
 
 
 def main() -> int:
-    args = parse_args()
-    database_url = os.environ.get("DATABASE_URL") or DEFAULT_URL
-    if not database_url.startswith(("postgres://", "postgresql://", "pgsql://")):
-        print(f"DATABASE_URL must point at PostgreSQL, not {database_url}", file=sys.stderr)
-        return 2
-    with tempfile.TemporaryDirectory(prefix="ekrav-bench-") as var_dir:
-        # Before Django loads its settings (here and in gunicorn): they read these once.
-        os.environ["EKRAV_VAR_DIR"] = var_dir
-        os.environ["DATABASE_URL"] = postgres_create(database_url, BENCH_DATABASE)
-        try:
-            return bench(args)
-        finally:
-            postgres_drop(database_url, BENCH_DATABASE)
+    return in_throwaway_postgres(BENCH_DATABASE, bench, parse_args())
 
 
 def parse_args():
