@@ -1,6 +1,3 @@
-from creditors.models import Membership
-
-
 def active_creditor(request):
     membership = getattr(request, "membership", None)
     if membership is None or not request.user.is_authenticated:
@@ -9,8 +6,7 @@ def active_creditor(request):
     active = membership if membership else None
     others = []
     if active is not None:
-        others = list(Membership.objects.select_related("creditor")
-                      .filter(user=request.user, is_active=True)
-                      .exclude(pk=active.pk).order_by("creditor__name"))
+        # Read once with the active one (creditors.middleware), in the company menu's order.
+        others = [m for m in request.memberships if m.pk != active.pk]
     return {"active_membership": active, "active_creditor": active.creditor if active else None,
             "other_memberships": others}

@@ -11,8 +11,9 @@ def active_membership(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return None
-    memberships = (Membership.objects.select_related("creditor")
-                   .filter(user=user, is_active=True).order_by("creditor__name"))
+    memberships = list(Membership.objects.select_related("creditor")
+                       .filter(user=user, is_active=True).order_by("creditor__name"))
+    request.memberships = memberships  # the company menu lists the others (context_processors)
     wanted = request.session.get(SESSION_KEY)
     chosen = None
     if wanted is not None:

@@ -19,8 +19,8 @@ pytestmark = pytest.mark.django_db
 # The session, the user and the membership, the savepoints of ATOMIC_REQUESTS included.
 # The list: the page (count, claims with debtors, their invoices, their balances), the count
 # per status, the agreement, the menu's other companies, and the decisions waiting.
-LIST_QUERIES = 13
-DETAIL_QUERIES = 30
+LIST_QUERIES = 12
+DETAIL_QUERIES = 29
 
 
 def queries(client, url) -> list[str]:
