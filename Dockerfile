@@ -1,13 +1,19 @@
 # The ekrav image: web (gunicorn), Celery worker and Celery beat all run from it
 # (docker-compose.yml picks the command). Configuration comes only from the environment
 # (see the README's table and ekrav/settings.py).
-FROM python:3.11-slim-bookworm
+#
+# BASE_IMAGE: any Debian bookworm with Python 3.11 and its venv module. The default is Docker
+# Hub's; where Docker Hub cannot be reached, bin/docker-check builds one from Debian's archive.
+ARG BASE_IMAGE=python:3.11-slim-bookworm
+FROM ${BASE_IMAGE}
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
     PYTHONPATH=/app \
+    VIRTUAL_ENV=/opt/venv \
+    PATH=/opt/venv/bin:$PATH \
     EKRAV_VAR_DIR=/app/var \
     MEDIA_ROOT=/data/media
 
@@ -23,8 +29,10 @@ WORKDIR /app
 # Dependencies first, in their own layer: it is rebuilt only when pyproject.toml changes.
 # The code runs from /app (templates/ and static/ live beside the apps), so the project
 # itself is not pip-installed.
+# In a venv (first on PATH): Debian's own Python refuses a system-wide pip install (PEP 668).
 COPY pyproject.toml ./
-RUN python -c "import tomllib; project = tomllib.load(open('pyproject.toml', 'rb'))['project']; \
+RUN python3 -m venv /opt/venv \
+    && python -c "import tomllib; project = tomllib.load(open('pyproject.toml', 'rb'))['project']; \
 print('\n'.join(project['dependencies']))" >/tmp/requirements.txt \
     && pip install -r /tmp/requirements.txt \
     && rm /tmp/requirements.txt

@@ -412,6 +412,9 @@ if EKRAV_ENV == "production":
                                    "could fake a payment or a BankID login through them): "
                                    "unset SIMULATORS_ENABLED.")
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    # The image collects (and compresses) the static files: served from there, the app
+    # folders' uncompressed copies would replace the .gz/.br ones (bin/docker-check).
+    WHITENOISE_USE_FINDERS = False
     # ekrav runs behind a TLS-terminating proxy (load balancer, nginx) that must set (overwrite)
     # X-Forwarded-Proto; without such a proxy in front this header would be a client's to forge.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

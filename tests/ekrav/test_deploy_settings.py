@@ -59,7 +59,8 @@ def test_production_turns_on_https_only(production_env):
         "'DEBUG', 'SESSION_COOKIE_SECURE', 'CSRF_COOKIE_SECURE', 'SECURE_SSL_REDIRECT', "
         "'SECURE_PROXY_SSL_HEADER', 'SECURE_HSTS_SECONDS', 'SECURE_HSTS_INCLUDE_SUBDOMAINS', "
         "'SECURE_HSTS_PRELOAD', 'SECURE_REFERRER_POLICY', 'SECURE_CROSS_ORIGIN_OPENER_POLICY', "
-        "'SESSION_COOKIE_AGE', 'ALLOWED_HOSTS', 'SECURE_REDIRECT_EXEMPT')}))"))
+        "'SESSION_COOKIE_AGE', 'ALLOWED_HOSTS', 'SECURE_REDIRECT_EXEMPT', "
+        "'WHITENOISE_USE_FINDERS')}))"))
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {
         "DEBUG": False, "SESSION_COOKIE_SECURE": True, "CSRF_COOKIE_SECURE": True,
@@ -70,6 +71,8 @@ def test_production_turns_on_https_only(production_env):
         "ALLOWED_HOSTS": ["ekrav.example"],
         # The load balancer's probes over plain HTTP (ekrav.health).
         "SECURE_REDIRECT_EXEMPT": ["^healthz$", "^readyz$"],
+        # The image's collected, compressed files, not the app folders' (bin/docker-check).
+        "WHITENOISE_USE_FINDERS": False,
     }
 
 
