@@ -138,13 +138,17 @@ def claim_list(*, creditor, status: str = "", query: str = ""):
 
 def fee_caps_on(day) -> FeeCaps:
     """The statutory maximum of each fee in force on ``day`` (the latest row not after it)."""
-    caps = {}
-    for kind in (StatutoryFee.Kind.REMINDER, StatutoryFee.Kind.COLLECTION,
-                 StatutoryFee.Kind.LATE_PAYMENT_COMPENSATION):
-        row = (StatutoryFee.objects.filter(kind=kind, valid_from__lte=day)
-               .order_by("-valid_from").first())
-        # No row in force means the law allows nothing yet: charge nothing.
-        caps[kind] = row.amount_ore if row else 0
+    kinds = (StatutoryFee.Kind.REMINDER, StatutoryFee.Kind.COLLECTION,
+             StatutoryFee.Kind.LATE_PAYMENT_COMPENSATION)
+    # No row in force means the law allows nothing yet: charge nothing.
+    caps = dict.fromkeys(kinds, 0)
+    seen = set()
+    # One query for the three (the table holds a few rows per kind): the newest row wins.
+    for kind, amount in (StatutoryFee.objects.filter(kind__in=kinds, valid_from__lte=day)
+                         .order_by("-valid_from", "-id").values_list("kind", "amount_ore")):
+        if kind not in seen:
+            seen.add(kind)
+            caps[kind] = amount
     return FeeCaps(reminder_ore=caps[StatutoryFee.Kind.REMINDER],
                    collection_ore=caps[StatutoryFee.Kind.COLLECTION],
                    late_payment_compensation_ore=caps[

@@ -307,7 +307,10 @@ def _planned(claim) -> list:
 
 @creditor_required
 def claim_detail(request, claim_id):
-    claim = _claim_for(request, claim_id)
+    # The page's parts (statement, invoices, plan, limitation) read them from here, once.
+    claim = get_object_or_404(Claim.objects.for_creditor(request.creditor)
+                              .select_related("debtor", "creditor__policy")
+                              .prefetch_related("invoices", "ledger"), pk=claim_id)
     return render(request, "claims/claim_detail.html", _detail_context(claim))
 
 

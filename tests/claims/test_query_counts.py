@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 # The list: the page (count, claims with debtors, their invoices, their balances), the count
 # per status, the agreement, the menu's other companies, and the decisions waiting.
 LIST_QUERIES = 12
-DETAIL_QUERIES = 29
+DETAIL_QUERIES = 25
 
 
 def queries(client, url) -> list[str]:
