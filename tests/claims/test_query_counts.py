@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 # The list: the page (count, claims with debtors, their invoices, their balances), the count
 # per status, the agreement, the menu's other companies, and the decisions waiting.
 LIST_QUERIES = 12
-DETAIL_QUERIES = 25
+DETAIL_QUERIES = 24
 
 
 def queries(client, url) -> list[str]:
@@ -84,3 +84,19 @@ def test_the_claim_page_reads_the_same_queries_whatever_the_claim_holds(
     assert_count(queries(alice_client, f"/arenden/{small.pk}/"), DETAIL_QUERIES)
     assert_count(queries(alice_client, f"/arenden/{big.pk}/"), DETAIL_QUERIES)
     assert alice_client.get(f"/arenden/{charlies.pk}/").status_code == 404
+
+
+def test_the_balance_summed_from_a_prefetched_ledger_is_the_databases(alice_co, today):
+    """The claim page sums its prefetched ledger in Python (claim_balance): the same figures."""
+    from claims.models import Claim, LedgerEntry
+    from claims.selectors import claim_balance
+
+    claim = case(alice_co, 3, invoices=3)
+    collection_day_run(until=DEMAND_DAY)
+    for days, amount in ((3, 10000), (2, 250), (1, 500)):
+        claim_report_direct_payment(claim=claim, amount_ore=amount,
+                                    paid_on=TODAY - timedelta(days=days), today=TODAY)
+    kinds = set(LedgerEntry.objects.filter(claim=claim).values_list("kind", flat=True))
+    assert {"capital", "fee", "interest", "direct_payment"} <= kinds
+    prefetched = Claim.objects.prefetch_related("ledger").get(pk=claim.pk)
+    assert claim_balance(prefetched) == claim_balance(Claim.objects.get(pk=claim.pk))
