@@ -32,7 +32,12 @@ from creditors.models import (
     token_digest,
 )
 from creditors.onboarding import CreditorInput, parse_onboarding
-from creditors.services import CreditorError, creditor_onboard, key_used
+from creditors.services import (
+    CreditorError,
+    bearer_key_create,
+    bearer_key_find,
+    creditor_onboard,
+)
 from ekrav.identifiers import (
     IdentifierError,
     normalize_company_identity,
@@ -53,24 +58,13 @@ PARTNER_REQUIRED = ("contact_name", "contact_personnummer", "contact_email")
 
 def partner_key_create(*, partner: Partner, name: str) -> tuple[PartnerApiKey, str]:
     """A new partner key; the secret is returned once and only its digest is stored."""
-    name = (name or "").strip() or "API key"
-    secret = PartnerApiKey.PREFIX + secrets.token_urlsafe(32)
-    key = PartnerApiKey.objects.create(partner=partner, name=name[:100], prefix=secret[:12],
-                                       key_hash=token_digest(secret))
-    return key, secret
+    return bearer_key_create(PartnerApiKey, name=name, partner=partner)
 
 
 def partner_key_authenticate(secret: str):
     """The active partner key for a bearer secret, or None."""
-    if not secret or not secret.startswith(PartnerApiKey.PREFIX):
-        return None
-    key = (PartnerApiKey.objects.select_related("partner")
-           .filter(key_hash=token_digest(secret), revoked_at__isnull=True,
-                   partner__is_active=True).first())
-    if key is None:
-        return None
-    key_used(key)
-    return key
+    return bearer_key_find(PartnerApiKey.objects.select_related("partner")
+                           .filter(partner__is_active=True), secret)
 
 
 def partner_key_revoke(*, key: PartnerApiKey) -> None:

@@ -112,23 +112,35 @@ def membership_deactivate(*, membership: Membership, by) -> None:
 
 def api_key_create(*, creditor, name: str, created_by=None) -> tuple[ApiKey, str]:
     """A new API key; the secret is returned once and only its digest is stored."""
-    name = (name or "").strip() or _("API key")
-    secret = ApiKey.PREFIX + secrets.token_urlsafe(32)
-    key = ApiKey.objects.create(creditor=creditor, name=name[:100], prefix=secret[:10],
-                                key_hash=token_digest(secret), created_by=created_by)
-    return key, secret
+    return bearer_key_create(ApiKey, name=name, creditor=creditor, created_by=created_by)
 
 
 def api_key_authenticate(secret: str):
     """The creditor a bearer key belongs to, or None."""
-    if not secret or not secret.startswith(ApiKey.PREFIX):
+    key = bearer_key_find(ApiKey.objects.select_related("creditor"), secret)
+    return key.creditor if key else None
+
+
+def bearer_key_create(model, *, name: str, **owner):
+    """A new key of ``model`` (a ``BearerKey``: a creditor's or a partner's) for ``owner``;
+    the secret is returned once and only its digest is stored."""
+    name = (name or "").strip() or str(_("API key"))
+    secret = model.PREFIX + secrets.token_urlsafe(32)
+    # The first characters, shown so a key can be recognised without revealing it.
+    key = model.objects.create(name=name[:100], prefix=secret[:len(model.PREFIX) + 8],
+                               key_hash=token_digest(secret), **owner)
+    return key, secret
+
+
+def bearer_key_find(keys, secret: str):
+    """The unrevoked key of the queryset ``keys`` whose secret this is, or None; its use is
+    noted (``key_used``)."""
+    if not secret or not secret.startswith(keys.model.PREFIX):
         return None
-    key = (ApiKey.objects.select_related("creditor")
-           .filter(key_hash=token_digest(secret), revoked_at__isnull=True).first())
-    if key is None:
-        return None
-    key_used(key)
-    return key.creditor
+    key = keys.filter(key_hash=token_digest(secret), revoked_at__isnull=True).first()
+    if key is not None:
+        key_used(key)
+    return key
 
 
 def key_used(key) -> None:
