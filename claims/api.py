@@ -12,12 +12,10 @@ import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Optional, Union
 
-from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404
-from django.urls import reverse
 from django.utils import timezone, translation
 from ninja import Field, NinjaAPI, Path, Query, Router, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -51,6 +49,7 @@ from creditors.partners import (
     partner_creditors,
     partner_key_authenticate,
     partner_onboarding_create,
+    partner_onboarding_url,
 )
 from creditors.services import CreditorError, api_key_authenticate
 from ekrav import audit, idempotency
@@ -845,7 +844,8 @@ class PartnerAddressIn(BaseModel):
 
 class PartnerContactIn(BaseModel):
     name: Text(200, description="The company's signatory (firmatecknare).")
-    email: Text(254, description="Where reports go, until the company changes it.")
+    email: Text(254, description="Where ekrav e-mails the link (unless `send_email` is "
+                                 "false), and where reports go until the company changes it.")
     phone: Optional[Text(20)] = None
     personnummer: Text(20, description="The signatory's personnummer: they sign the service "
                                        "agreement with BankID.")
@@ -871,6 +871,10 @@ class OnboardingIn(BaseModel):
     contact: PartnerContactIn
     customer_id: Optional[Text(100)] = Field(None, description="Your id of this customer, "
                                                                "shown back in your lists.")
+    send_email: StrictBool = Field(True, description="true (the default): ekrav e-mails the "
+                                                     "link to `contact.email`, in Swedish, "
+                                                     "naming you. false: you deliver the link "
+                                                     "yourself.")
 
 
 class OnboardingOut(Schema):
@@ -882,6 +886,11 @@ class OnboardingOut(Schema):
     customer_id: Optional[str]
     created_at: datetime.datetime
     expires_at: datetime.datetime
+    emailed_at: Optional[datetime.datetime] = Field(..., description="When ekrav's e-mail "
+                                                    "with the link reached the mail server; "
+                                                    "null if you deliver the link yourself or "
+                                                    "the e-mail could not be sent (then "
+                                                    "deliver it yourself).")
     completed_at: Optional[datetime.datetime]
     creditor: Optional[str] = Field(..., description="The organisation number of the creditor "
                                                      "that gave you access, once completed.")
@@ -890,6 +899,10 @@ class OnboardingOut(Schema):
 class OnboardingCreatedOut(OnboardingOut):
     url: str = Field(..., description="The link for the company (valid once, 30 days): it "
                                       "completes Kom igång and signs the agreement there.")
+    email_sent: bool = Field(..., description="Whether ekrav e-mails the link to "
+                                              "`contact.email` (as `send_email` asked): it "
+                                              "goes out as soon as the onboarding is saved, "
+                                              "once; `emailed_at` says when it went.")
 
 
 class PartnerCreditorOut(Schema):
@@ -915,7 +928,7 @@ def _onboarding_out(onboarding: PartnerOnboarding, now) -> dict:
             "organisation_number": format_identity(onboarding.organisation_number),
             "customer_id": onboarding.customer_id or None,
             "created_at": onboarding.created_at, "expires_at": onboarding.expires_at,
-            "completed_at": onboarding.completed_at,
+            "emailed_at": onboarding.emailed_at, "completed_at": onboarding.completed_at,
             "creditor": format_identity(creditor.organisation_number) if creditor else None}
 
 
@@ -924,7 +937,8 @@ def _onboarding_out(onboarding: PartnerOnboarding, now) -> dict:
                      response={201: OnboardingCreatedOut, **_errors(400, 401, 404, 422)})
 def partner_onboarding_start(request, payload: OnboardingIn):
     """A link for the company, its data prefilled: it completes Kom igång (payout bankgiro,
-    report e-mail), its signatory signs the agreement with BankID, and you get access. The
+    report e-mail), its signatory signs the agreement with BankID, and you get access. ekrav
+    e-mails the link to the contact person unless you send `"send_email": false`. The
     answer is the same whether or not the company is already ekrav's customer: then the link
     asks its signatory or administrator to give you access instead."""
     data = {"organisation_number": payload.organisation_number, "name": payload.name,
@@ -934,12 +948,14 @@ def partner_onboarding_start(request, payload: OnboardingIn):
     now = timezone.now()
     try:
         onboarding, token = partner_onboarding_create(
-            partner=request.auth, data=data, customer_id=payload.customer_id or "", now=now)
+            partner=request.auth, data=data, customer_id=payload.customer_id or "", now=now,
+            send_email=payload.send_email)
     except CreditorError as exc:
         return _validation_error(request, {PARTNER_PATHS.get(k, k): v
                                            for k, v in exc.errors.items()})
-    url = settings.SITE_URL.rstrip("/") + reverse("creditors:partner_connect", args=[token])
-    return HttpStatus(201, {**_onboarding_out(onboarding, now), "url": url})
+    return HttpStatus(201, {**_onboarding_out(onboarding, now),
+                            "url": partner_onboarding_url(token),
+                            "email_sent": payload.send_email})
 
 
 @partner_router.get("/onboardings/{id}", operation_id="partner_onboarding_get",

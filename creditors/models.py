@@ -398,6 +398,9 @@ class PartnerOnboarding(models.Model):
     customer_id = models.CharField(_("customer id at the partner"), max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(_("expires at"))
+    # When ekrav's e-mail with the link reached the mail server (None: the partner delivers
+    # the link itself, or the sending failed; the token is not kept, so it is never resent).
+    emailed_at = models.DateTimeField(_("link e-mailed at"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     completed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                      on_delete=models.SET_NULL, related_name="+",

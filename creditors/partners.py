@@ -5,20 +5,26 @@ that granted it access, and a partner starts a company's onboarding with its dat
   creditor with a grant in force. Unknown company, no grant and a revoked grant are alike, so a
   partner never learns whether a company is ekrav's customer.
 - An onboarding is a one-time link (30 days) to Kom igång with the partner's values prefilled.
+  ekrav e-mails it to the company's contact person, unless the partner delivers it itself.
   The same link serves a company that is already a customer: its signatory or administrator
   grants the access instead of registering again. The partner sees "pending" until either
   happens, and cannot tell the two apart.
 """
 
+import logging
 import secrets
 from datetime import timedelta
 from typing import Any, Mapping
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from creditors.models import (
@@ -40,6 +46,7 @@ from creditors.services import (
 )
 from ekrav.identifiers import (
     IdentifierError,
+    mask_identity,
     normalize_company_identity,
     normalize_organisationsnummer,
     normalize_personnummer,
@@ -52,6 +59,8 @@ PARTNER_FIELDS = ("organisation_number", "form", "name", "street", "postal_code"
 # ... and what only the company itself gives, when it completes Kom igång.
 COMPANY_GIVES = ("bankgiro", "report_email", "default_invoice_text")
 PARTNER_REQUIRED = ("contact_name", "contact_personnummer", "contact_email")
+
+log = logging.getLogger(__name__)
 
 
 # --- Keys ------------------------------------------------------------------------------------
@@ -159,9 +168,11 @@ def parse_partner_company(data: Mapping[str, Any], *, today):
 
 
 def partner_onboarding_create(*, partner, data: Mapping[str, Any], customer_id: str = "",
-                              now) -> tuple[PartnerOnboarding, str]:
+                              now, send_email: bool = True) -> tuple[PartnerOnboarding, str]:
     """An onboarding link for a company; the token is returned once. The same answer whether
-    or not the company is already ekrav's customer (the link handles both)."""
+    or not the company is already ekrav's customer (the link handles both). With
+    ``send_email`` ekrav e-mails the link to the contact person once the onboarding is saved;
+    without it the partner delivers the link itself."""
     values, errors = parse_partner_company(data, today=timezone.localdate(now))
     if errors:
         raise CreditorError(errors, code="invalid")
@@ -172,7 +183,58 @@ def partner_onboarding_create(*, partner, data: Mapping[str, Any], customer_id: 
         organisation_number=values["organisation_number"], company=values,
         contact_email=contact_email, customer_id=(customer_id or "").strip()[:100],
         expires_at=now + timedelta(days=ONBOARDING_DAYS))
+    if send_email:
+        # After the commit: never a link to an onboarding rolled back (an idempotent replay
+        # runs nothing, so it sends nothing). Robust: the onboarding stands, and the API
+        # answers, whatever the mail server does. The token lives only in this closure.
+        pk = onboarding.pk
+        transaction.on_commit(lambda: partner_onboarding_email(onboarding_id=pk, token=token),
+                              robust=True)
     return onboarding, token
+
+
+def partner_onboarding_url(token: str) -> str:
+    """The link's absolute address, as the API answers it and the e-mail gives it."""
+    return settings.SITE_URL.rstrip("/") + reverse("creditors:partner_connect", args=[token])
+
+
+def partner_onboarding_email(*, onboarding_id: int, token: str) -> int:
+    """E-mail the link to the onboarding's contact person, once. The token goes only to the
+    address the onboarding holds, and only with the onboarding it opens (any other token is
+    refused). 1 when sent; 0 when sent before, or the mail server failed: the token is not
+    kept, so it is not retried, and the partner sees no ``emailed_at``."""
+    with transaction.atomic():
+        onboarding = (PartnerOnboarding.objects.select_for_update(of=("self",))
+                      .select_related("partner")
+                      .filter(pk=onboarding_id, token_hash=token_digest(token),
+                              emailed_at__isnull=True).first())
+        if onboarding is None:
+            return 0
+        subject, body = _onboarding_email_render(onboarding, token)
+        try:
+            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [onboarding.contact_email])
+        except OSError as exc:  # smtplib's errors are OSErrors
+            log.warning("partner onboarding %s: the link was not e-mailed: %s",
+                        onboarding_id, exc)
+            return 0
+        PartnerOnboarding.objects.filter(pk=onboarding_id).update(emailed_at=timezone.now())
+    return 1
+
+
+def _onboarding_email_render(onboarding: PartnerOnboarding, token: str) -> tuple[str, str]:
+    """In Swedish: the company is Swedish, and the partner's request says nothing of its
+    language."""
+    partner = onboarding.partner.name
+    context = {"partner": partner, "company": onboarding.company.get("name", ""),
+               # a sole trader's personnummer, masked: e-mail is no place for it
+               "organisation_number": mask_identity(onboarding.organisation_number),
+               "contact_name": onboarding.company.get("contact_name", ""),
+               "url": partner_onboarding_url(token), "expires_at": onboarding.expires_at,
+               "support_email": settings.AGENCY["email"]}
+    with translation.override("sv"):
+        subject = _("%(partner)s has invited you to ekrav") % {"partner": partner}
+        body = render_to_string("creditors/email/partner_onboarding.txt", context)
+    return subject, body
 
 
 def partner_onboarding_find(token: str, *, now):

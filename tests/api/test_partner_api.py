@@ -3,6 +3,7 @@ per request in 'Ekrav-Creditor'; charlie, who granted nothing, is a 404 like an 
 And the partner's own endpoints: starting an onboarding and following it."""
 
 import pytest
+from django.core import mail
 from django.utils import timezone
 
 from claims.models import Claim
@@ -187,6 +188,51 @@ def test_onboarding_link_completion_and_grant(client, partner_key, django_user_m
     assert claims.status_code == 200 and claims.json()["count"] == 0
 
 
+def test_ekrav_e_mails_the_link_to_the_contact_and_it_works(
+        client, partner_key, django_user_model, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        created = client.post("/api/v1/partner/onboardings", ONBOARDING,
+                              content_type="application/json", **as_partner(partner_key))
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert body["email_sent"] is True
+
+    [message] = mail.outbox
+    assert message.to == ["nina@nyamaleri.se"] and not message.cc and not message.bcc
+    assert message.subject == "Inexchange har bjudit in er till ekrav"
+    assert body["url"] in message.body
+    status = client.get(f"/api/v1/partner/onboardings/{body['id']}", **as_partner(partner_key))
+    assert status.json()["emailed_at"] is not None
+
+    # The contact follows the e-mail's link, logs in and finds Kom igång prefilled.
+    [url] = [line for line in message.body.splitlines() if "/partner/anslut/" in line]
+    client.force_login(make_user(django_user_model, "nina@nyamaleri.se"))
+    page = client.get(url.strip().removeprefix("http://127.0.0.1:8000"))
+    assert page.status_code == 200
+    assert page.context["form"].initial["name"] == "Nya Måleri AB"
+    assert page.context["form"].initial["report_email"] == "nina@nyamaleri.se"
+
+
+def test_a_partner_may_deliver_the_link_itself(client, partner_key,
+                                               django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        created = client.post("/api/v1/partner/onboardings", {**ONBOARDING, "send_email": False},
+                              content_type="application/json", **as_partner(partner_key))
+    assert created.status_code == 201, created.content
+    assert created.json()["email_sent"] is False and created.json()["emailed_at"] is None
+    assert mail.outbox == []
+    assert PartnerOnboarding.objects.get().emailed_at is None
+
+
+def test_send_email_must_be_a_boolean(client, partner_key):
+    body = assert_error(client.post("/api/v1/partner/onboardings",
+                                    {**ONBOARDING, "send_email": "no"},
+                                    content_type="application/json", **as_partner(partner_key)),
+                        422, "validation_error")
+    assert "send_email" in body["fields"]
+    assert not PartnerOnboarding.objects.exists()
+
+
 def test_an_onboarding_is_checked_like_kom_igang(client, partner_key):
     bad = {**ONBOARDING, "organisation_number": "556016-0681",
            "address": {**ONBOARDING["address"], "postal_code": "1"},
@@ -258,16 +304,21 @@ def test_a_partner_s_retried_claim_is_registered_once(client, partner_key, grant
     assert Claim.objects.count() == 1
 
 
-def test_a_retried_onboarding_is_started_once(client, partner_key):
+def test_a_retried_onboarding_is_started_and_e_mailed_once(client, partner_key,
+                                                           django_capture_on_commit_callbacks):
     headers = {**as_partner(partner_key), "HTTP_IDEMPOTENCY_KEY": "onboard-1"}
-    first = client.post("/api/v1/partner/onboardings", ONBOARDING,
-                        content_type="application/json", **headers)
-    again = client.post("/api/v1/partner/onboardings", ONBOARDING,
-                        content_type="application/json", **headers)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.post("/api/v1/partner/onboardings", ONBOARDING,
+                            content_type="application/json", **headers)
+    with django_capture_on_commit_callbacks(execute=True):
+        again = client.post("/api/v1/partner/onboardings", ONBOARDING,
+                            content_type="application/json", **headers)
 
     assert first.status_code == again.status_code == 201
-    assert again.json()["url"] == first.json()["url"]
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json()["url"] == first.json()["url"] and again.json()["email_sent"] is True
     assert PartnerOnboarding.objects.count() == 1
+    assert [m.to for m in mail.outbox] == [["nina@nyamaleri.se"]]
 
 
 def test_a_refused_partner_request_is_not_kept_for_a_retry(client, partner_key, granted):

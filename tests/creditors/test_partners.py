@@ -2,11 +2,14 @@
 Alice's company granted the partner access; charlie's did not and must stay out of reach."""
 
 import json
+import smtplib
 from datetime import timedelta
 from io import StringIO
 
 import pytest
+from django.core import mail
 from django.core.management import CommandError, call_command
+from django.db import transaction
 from django.utils import timezone
 
 from creditors.models import (
@@ -31,9 +34,11 @@ from creditors.partners import (
     partner_key_revoke,
     partner_onboarding_complete,
     partner_onboarding_create,
+    partner_onboarding_email,
     partner_onboarding_find,
     partner_onboarding_grant,
     partner_onboarding_prefill,
+    partner_onboarding_url,
 )
 from creditors.services import CreditorError
 from ekrav.identifiers import IdentifierError
@@ -60,9 +65,10 @@ def granted(partner, alice_co, alice):
                                 now=timezone.now())
 
 
-def start(partner, **overrides):
+def start(partner, *, send_email=True, **overrides):
     return partner_onboarding_create(partner=partner, data={**NEW_COMPANY, **overrides},
-                                     customer_id="K-1", now=timezone.now())
+                                     customer_id="K-1", now=timezone.now(),
+                                     send_email=send_email)
 
 
 def completed_input(onboarding):
@@ -194,6 +200,84 @@ def test_the_partner_s_data_is_checked_by_kom_igang_s_rules(partner):
     # What only the company gives (payout bankgiro, report e-mail) is not asked of the partner.
     assert "bankgiro" not in refused.value.errors
     assert not PartnerOnboarding.objects.exists()
+
+
+# --- The link by e-mail ------------------------------------------------------------------------
+
+def test_the_link_is_e_mailed_once_to_the_contact_in_swedish(partner,
+                                                             django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        onboarding, token = start(partner)
+
+    [message] = mail.outbox
+    assert message.to == ["nina@nyamaleri.se"] and not message.cc and not message.bcc
+    assert message.subject == "Inexchange har bjudit in er till ekrav"
+    body = message.body
+    assert "Hej Nina Nilsson," in body
+    assert "Inexchange har bjudit in Nya Måleri AB (556016-0680) till ekrav" in body
+    assert "bankgirot" in body and "BankID" in body
+    assert partner_onboarding_url(token) in body
+    assert partner_onboarding_url(token).startswith("http://127.0.0.1:8000/partner/anslut/")
+    expires = timezone.localtime(onboarding.expires_at)
+    months = ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",
+              "september", "oktober", "november", "december"]
+    assert (f"gäller till {expires.day} {months[expires.month - 1]} {expires.year} "
+            f"kl. {expires:%H:%M}") in body
+    onboarding.refresh_from_db()
+    assert onboarding.emailed_at is not None
+    # Once: a second call (a retried callback) sends nothing.
+    assert partner_onboarding_email(onboarding_id=onboarding.pk, token=token) == 0
+    assert len(mail.outbox) == 1
+
+
+def test_a_sole_trader_s_personnummer_is_masked_in_the_e_mail(
+        partner, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        start(partner, organisation_number="19811228-9874", form="EF", name="Nina Nilsson")
+    [message] = mail.outbox
+    assert "19811228-****" in message.body and "9874" not in message.body
+
+
+def test_the_partner_may_deliver_the_link_itself(partner, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        onboarding, _token = start(partner, send_email=False)
+    assert callbacks == [] and mail.outbox == []
+    onboarding.refresh_from_db()
+    assert onboarding.emailed_at is None
+
+
+def test_the_token_goes_only_with_its_own_onboarding(partner):
+    first, first_token = start(partner, send_email=False)
+    second, _token = start(partner, send_email=False)
+
+    assert partner_onboarding_email(onboarding_id=second.pk, token=first_token) == 0
+    assert partner_onboarding_email(onboarding_id=first.pk, token="guessed") == 0
+    assert mail.outbox == []
+    assert partner_onboarding_email(onboarding_id=first.pk, token=first_token) == 1
+    assert [m.to for m in mail.outbox] == [["nina@nyamaleri.se"]]
+
+
+def test_an_onboarding_rolled_back_sends_nothing(partner, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        with pytest.raises(RuntimeError), transaction.atomic():
+            start(partner)
+            raise RuntimeError("the request failed after the onboarding was made")
+    assert mail.outbox == [] and not PartnerOnboarding.objects.exists()
+
+
+def test_a_mail_server_failure_keeps_the_onboarding_and_logs_no_token(
+        partner, monkeypatch, caplog, django_capture_on_commit_callbacks):
+    def refuse(*args, **kwargs):
+        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+    monkeypatch.setattr("creditors.partners.send_mail", refuse)
+    with django_capture_on_commit_callbacks(execute=True):
+        onboarding, token = start(partner)
+
+    onboarding.refresh_from_db()
+    assert onboarding.emailed_at is None
+    assert partner_onboarding_find(token, now=timezone.now()) == onboarding
+    assert "not e-mailed" in caplog.text and token not in caplog.text
 
 
 def test_the_link_expires(partner):
