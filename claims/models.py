@@ -4,6 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from creditors.models import Creditor
@@ -136,6 +137,9 @@ class Invoice(models.Model):
         verbose_name = _("invoice")
         verbose_name_plural = _("invoices")
         ordering = ["due_date", "id"]
+        # The claim list's search by invoice number (case-insensitive, within a creditor).
+        indexes = [models.Index(models.F("creditor"), Upper("invoice_number"),
+                                name="invoice_number_search")]
         constraints = [
             models.UniqueConstraint(fields=["creditor", "invoice_number"],
                                     name="invoice_number_unique_per_creditor"),

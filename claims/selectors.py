@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db import connection
-from django.db.models import F, Lookup, Q, Sum
+from django.db.models import Exists, F, Lookup, OuterRef, Q, Sum
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -34,6 +34,7 @@ from claims.statement import (
     statement,
 )
 from creditors.models import CollectionPolicy
+from ekrav.memo import memoized
 
 # A fee's ledger key: one of each kind per claim, the exactly-once key of fees.
 FEE_PREFIX = "fee:"
@@ -149,16 +150,26 @@ def claim_list(*, creditor, status: str = "", query: str = ""):
     query = query.strip()
     if query:
         digits = "".join(c for c in query if c.isdigit())
-        match = (Q(debtor__name__icontains=query) | Q(invoices__invoice_number__iexact=query)
-                 | Q(case_number=query) | Q(ocr=query))
+        # The invoice number as a subquery, not a join: a join repeats a claim per invoice
+        # and needs DISTINCT, which sorts the creditor's every match before the page's 25.
+        # Both it and the debtors' names are looked for among the creditor's own (their
+        # indexes), not among every creditor's: the search must not slow down as ekrav grows.
+        match = (Q(debtor__name__icontains=query) | Q(case_number=query) | Q(ocr=query)
+                 | Exists(Invoice.objects.filter(creditor=creditor, claim_id=OuterRef("pk"),
+                                                 invoice_number__iexact=query)))
         if len(digits) >= 6:
             match |= Q(debtor__identity_number__contains=digits)
-        qs = qs.filter(match).distinct()
+        qs = qs.filter(match, debtor__creditor=creditor)
     return qs.prefetch_related("invoices")
 
 
 def fee_caps_on(day) -> FeeCaps:
-    """The statutory maximum of each fee in force on ``day`` (the latest row not after it)."""
+    """The statutory maximum of each fee in force on ``day`` (the latest row not after it);
+    read once per request (ekrav.memo)."""
+    return memoized(f"fee_caps_on:{day.isoformat()}", lambda: _fee_caps_on(day))
+
+
+def _fee_caps_on(day) -> FeeCaps:
     kinds = (StatutoryFee.Kind.REMINDER, StatutoryFee.Kind.COLLECTION,
              StatutoryFee.Kind.LATE_PAYMENT_COMPENSATION)
     # No row in force means the law allows nothing yet: charge nothing.
@@ -246,10 +257,12 @@ def one_of(field: str, values):
     return Q(**{f"{field}__in": list(values)})
 
 
-def reference_rates() -> list[interest.ReferenceRate]:
-    """The dated reference-rate table, as ``claims.interest`` takes it: one query."""
-    return [interest.ReferenceRate(valid_from=r.valid_from, rate=r.rate)
-            for r in ReferenceRate.objects.all()]
+def reference_rates() -> tuple[interest.ReferenceRate, ...]:
+    """The dated reference-rate table, as ``claims.interest`` takes it: one query, once per
+    request (ekrav.memo)."""
+    return memoized("reference_rates", lambda: tuple(
+        interest.ReferenceRate(valid_from=r.valid_from, rate=r.rate)
+        for r in ReferenceRate.objects.all()))
 
 
 def interest_key(day: date) -> str:
@@ -413,15 +426,25 @@ def claim_snapshots(claims, *, as_of: date | None = None) -> dict[int, Snapshot]
     as_of = as_of or timezone.localdate()
     rows = [(c.pk, c.status, c.registered_on, c.debtor.kind, claim_policy(c).interest_enabled,
              c.hold_until) for c in claims]
-    states = claim_states_of(rows, as_of=as_of, rates=RateTable(reference_rates()))
+    # A page has its claim's ledger and invoices prefetched already: its books from them.
+    read = {c.pk: claim_books(c) for c in claims if _prefetched(c, "ledger", "invoices")}
+    states = claim_states_of(rows, as_of=as_of, rates=RateTable(reference_rates()),
+                             books=read if len(read) == len(rows) else None)
     return {pk: state.snapshot for pk, state in states.items()}
 
 
-def claim_states_of(rows, *, as_of: date, rates: RateTable) -> dict[int, ClaimState]:
+def _prefetched(instance, *names) -> bool:
+    cache = getattr(instance, "_prefetched_objects_cache", {})
+    return all(name in cache for name in names)
+
+
+def claim_states_of(rows, *, as_of: date, rates: RateTable,
+                    books: dict[int, ClaimBooks] | None = None) -> dict[int, ClaimState]:
     """``ClaimState`` of every claim of plain rows ``(id, status, registered_on, debtor kind,
     interest on[, hold until])``, as the tick's locking query reads them (no model instances:
-    the tick reads 1000 claims a batch), with ``rates`` read and prepared once by the caller.
-    A row without the hold gives a snapshot without one.
+    the tick reads 1000 claims a batch), with ``rates`` read and prepared once by the caller,
+    and ``books`` when the caller has them (``claim_books`` of claims read with their ledger
+    and invoices). A row without the hold gives a snapshot without one.
 
     A few queries whatever the batch size: the books (``claim_books_of``) and the steps taken.
     The snapshot's ``outstanding_ore`` is what is asked of the debtor as of ``as_of``, interest
@@ -430,7 +453,7 @@ def claim_states_of(rows, *, as_of: date, rates: RateTable) -> dict[int, ClaimSt
     balance.
     """
     ids = [row[0] for row in rows]
-    books = claim_books_of(ids)
+    books = books if books is not None else claim_books_of(ids)
     steps = {}
     taken = Step.objects.filter(claim_id__in=ids_in(ids)).order_by()
     for claim_id, kind, taken_on, deadline in taken.values_list("claim_id", "kind", "taken_on",

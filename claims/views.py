@@ -45,7 +45,7 @@ from claims.services import (
     invoice_register,
 )
 from creditors.decorators import creditor_required
-from creditors.services import agreement_of, agreement_signed
+from creditors.services import agreement_current_signed, agreement_signed
 from letters.selectors import (  # the portal shows what the letters room sent
     letters_of,
     limitation_of,
@@ -61,6 +61,15 @@ def _claim_for(request, claim_id) -> Claim:
                              .select_related("debtor", "creditor__policy"), pk=claim_id)
 
 
+class _Paginator(Paginator):
+    """A paginator told the list's length when it is known already (``count=None``: counted)."""
+
+    def __init__(self, object_list, per_page, *, count: int | None):
+        super().__init__(object_list, per_page)
+        if count is not None:
+            self.__dict__["count"] = count  # Paginator.count is a cached_property
+
+
 @creditor_required
 def overview(request):
     """Översikt: every case with its stage, filtered and searched."""
@@ -68,20 +77,22 @@ def overview(request):
     status = query = ""
     if filters.is_valid():
         status, query = filters.cleaned_data["status"], filters.cleaned_data["q"]
-    page = Paginator(claim_list(creditor=request.creditor, status=status, query=query),
-                     PAGE_SIZE).get_page(request.GET.get("page"))
-    balances = balances_for(page.object_list)
-    rows = [(claim, balances[claim.pk]) for claim in page.object_list]
     counts = {s: 0 for s in Status.values}
     for row in (Claim.objects.for_creditor(request.creditor).values("status")
                 .order_by().annotate(n=Count("id"))):
         counts[row["status"]] = row["n"]
+    # Without a search the chips' counts are the list's length: not counted a second time.
+    known = None if query else counts.get(status, 0) if status else sum(counts.values())
+    page = _Paginator(claim_list(creditor=request.creditor, status=status, query=query),
+                      PAGE_SIZE, count=known).get_page(request.GET.get("page"))
+    balances = balances_for(page.object_list)
+    rows = [(claim, balances[claim.pk]) for claim in page.object_list]
     params = request.GET.copy()
     params.pop("page", None)
     return render(request, "claims/overview.html", {
         "filters": filters, "page": page, "rows": rows, "counts": counts,
         "query_string": params.urlencode(), "total": sum(counts.values()),
-        "agreement_missing": agreement_of(request.creditor) is None})
+        "agreement_missing": not agreement_current_signed(request.creditor)})
 
 
 @creditor_required

@@ -235,6 +235,14 @@ def agreement_signed(creditor) -> bool:
     return AgreementSignature.objects.filter(creditor=creditor).exists()
 
 
+def agreement_current_signed(creditor) -> bool:
+    """Whether the agreement's current version is signed (``agreement_of`` without reading
+    the signed text and its evidence: the overview's banner asks on every visit)."""
+    from creditors.agreement import VERSION
+
+    return AgreementSignature.objects.filter(creditor=creditor, version=VERSION).exists()
+
+
 def agreement_of(creditor):
     """The signature of the agreement's current version, or None: not signed yet."""
     from creditors.agreement import VERSION

@@ -16,6 +16,7 @@ from django.dispatch import receiver
 from django.utils import translation
 
 from ekrav.logging import set_request_id
+from ekrav.memo import memo_close, memo_open
 
 # An id the proxy in front (nginx's $request_id, a load balancer's) may hand over: a token of
 # plain characters, so that a client cannot write newlines or markup into the logs through it.
@@ -47,6 +48,21 @@ class RequestIdMiddleware:
 @receiver(request_finished)
 def _forget_request_id(**kwargs):
     set_request_id("")
+
+
+class RequestMemoMiddleware:
+    """The request's memo (ekrav.memo): what a page reads many times over, read once. Around
+    the view and the rendering of its response (a TemplateResponse renders inside)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = memo_open()
+        try:
+            return self.get_response(request)
+        finally:
+            memo_close(token)
 
 
 class LanguageMiddleware:

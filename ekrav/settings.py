@@ -55,6 +55,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "ekrav.middleware.RequestIdMiddleware",  # first: every log line of the request has its id
     "ekrav.health.HealthCheckMiddleware",  # the probes, before hosts, redirects and sessions
+    "ekrav.middleware.RequestMemoMiddleware",  # small tables read once per request
     "django.middleware.security.SecurityMiddleware",
     "ekrav.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
