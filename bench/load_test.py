@@ -245,11 +245,9 @@ def make_sessions(creditors, count: int, rng: random.Random) -> dict:
 def _creditor_session(user, creditor) -> str:
     """As a login leaves it (django.contrib.auth.login), acting for ``creditor``."""
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-
     from creditors.middleware import SESSION_KEY as ACTIVE_CREDITOR
 
-    session = SessionStore()
+    session = _session_store()
     session.update({SESSION_KEY: str(user.pk),
                     BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
                     HASH_SESSION_KEY: user.get_session_auth_hash(),
@@ -258,13 +256,20 @@ def _creditor_session(user, creditor) -> str:
     return session.session_key
 
 
+def _session_store():
+    """A new session of the configured engine (as a login makes it)."""
+    from importlib import import_module
+
+    from django.conf import settings
+
+    return import_module(settings.SESSION_ENGINE).SessionStore()
+
+
 def _visitor_session(claim_id: int) -> str:
     """As debtors.portal.grant leaves it after case number + OCR."""
-    from django.contrib.sessions.backends.db import SessionStore
-
     from debtors import portal
 
-    session = SessionStore()
+    session = _session_store()
     session.set_expiry(0)
     session[portal.SESSION_KEY] = {"method": portal.CASE_AND_OCR, "claims": [claim_id],
                                    "seen": int(time.time())}

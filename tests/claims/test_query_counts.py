@@ -16,13 +16,14 @@ from tests.debtors.conftest import DEMAND_DAY, TODAY, register_on
 
 pytestmark = pytest.mark.django_db
 
-# The session, the user and the membership, the savepoints of ATOMIC_REQUESTS included.
+# The user and the membership (the session is read from the cache), the savepoints of
+# ATOMIC_REQUESTS included.
 # The list: the page (claims with debtors, their invoices, their balances), the count per
 # status (which is the page's count too, but for a search: one more), the agreement, the
 # menu's other companies, and the decisions waiting.
-LIST_QUERIES = 11
-DETAIL_QUERIES = 20  # the reference rates and fee caps once (ekrav.memo), the plan's books
-# from the prefetched ledger (was 24)
+LIST_QUERIES = 10
+DETAIL_QUERIES = 19  # the reference rates and fee caps once (ekrav.memo), the plan's books
+# from the prefetched ledger, the session from the cache (was 24)
 
 
 def queries(client, url) -> list[str]:

@@ -21,10 +21,11 @@ from tests.debtors.conftest import DECISION_DAY, TODAY, amount, amounts, open_ca
 pytestmark = pytest.mark.django_db
 
 # The case page's queries, whatever the number of invoices, fees, payments and letters.
-QUERIES = 17  # the session's read and save and the savepoints included; the plan (if any)
-# and the open objection, if any; the balance is summed from the prefetched ledger, the
+# The session's save (it is read from the cache) and the savepoints included; the plan (if
+# any) and the open objection, if any; the balance is summed from the prefetched ledger, the
 # three fee caps are one query, the reference rates are read once (ekrav.memo) and the plan's
-# books come from the prefetched ledger (was 22)
+# books come from the prefetched ledger (was 22).
+QUERIES = 16
 
 
 def page(client, claim):
