@@ -31,6 +31,9 @@ BANKID = "bankid"  # every case of the identified person
 
 # Short, as a bank's: the page shows what someone owes, on a phone that may be lent out.
 IDLE_SECONDS = getattr(settings, "MITT_ARENDE_IDLE_SECONDS", 15 * 60)
+# "Seen" is written at most this often: clicking through the pages does not write the session
+# on every request, and the idle timeout may end at most this much early.
+TOUCH_SECONDS = 30
 MAX_FAILURES = 5
 FAILURE_WINDOW = 15 * 60
 # Messages and "already paid" reports per case and day: each reaches a person (an e-mail, a
@@ -50,8 +53,9 @@ def grant(request, *, method: str, claim_ids) -> dict:
 
 
 def current_access(request) -> tuple[dict | None, bool]:
-    """``(access, expired)``: the session's access, touched as seen now, or None; ``expired``
-    when there was one that the idle timeout has just ended."""
+    """``(access, expired)``: the session's access, touched as seen now (to the nearest
+    ``TOUCH_SECONDS``), or None; ``expired`` when there was one that the idle timeout has just
+    ended."""
     access = request.session.get(SESSION_KEY)
     if not access:
         return None, False
@@ -59,8 +63,9 @@ def current_access(request) -> tuple[dict | None, bool]:
     if now - int(access.get("seen", 0)) > IDLE_SECONDS:
         request.session.pop(SESSION_KEY, None)
         return None, True
-    access["seen"] = now
-    request.session.modified = True
+    if now - int(access.get("seen", 0)) >= TOUCH_SECONDS:
+        access["seen"] = now
+        request.session.modified = True
     return access, False
 
 

@@ -21,11 +21,12 @@ from tests.debtors.conftest import DECISION_DAY, TODAY, amount, amounts, open_ca
 pytestmark = pytest.mark.django_db
 
 # The case page's queries, whatever the number of invoices, fees, payments and letters.
-# The session's save (it is read from the cache) and the savepoints included; the plan (if
+# The savepoints included (the session is read from the cache, and written only when the
+# visitor was last seen over half a minute ago: debtors.portal.TOUCH_SECONDS); the plan (if
 # any) and the open objection, if any; the balance is summed from the prefetched ledger, the
 # three fee caps are one query, the reference rates are read once (ekrav.memo) and the plan's
 # books come from the prefetched ledger (was 22).
-QUERIES = 16
+QUERIES = 13
 
 
 def page(client, claim):

@@ -171,6 +171,21 @@ def test_idle_too_long_closes_the_case(dan_client, dan_claim, today):
     assert portal.SESSION_KEY not in dan_client.session
 
 
+def test_activity_is_written_to_the_session_at_most_every_half_minute(dan_client, dan_claim,
+                                                                      today):
+    page = f"/mitt-arende/arenden/{dan_claim.pk}/"
+    seen = dan_client.session[portal.SESSION_KEY]["seen"]
+    today.shift(timedelta(seconds=portal.TOUCH_SECONDS - 5))
+    assert dan_client.get(page).status_code == 200
+    assert dan_client.session[portal.SESSION_KEY]["seen"] == seen  # not written again
+    today.shift(timedelta(seconds=10))
+    assert dan_client.get(page).status_code == 200
+    assert dan_client.session[portal.SESSION_KEY]["seen"] == seen + portal.TOUCH_SECONDS + 5
+    # The timeout counts from the last write: at most TOUCH_SECONDS early, never late.
+    today.shift(timedelta(seconds=portal.IDLE_SECONDS + 1))
+    assert dan_client.get(page, follow=True).redirect_chain == [("/mitt-arende/", 302)]
+
+
 def test_close_the_case(dan_client, dan_claim):
     response = dan_client.post("/mitt-arende/stang/")
     assert response.status_code == 302 and response["Location"] == "/mitt-arende/"
