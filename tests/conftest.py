@@ -139,6 +139,59 @@ def private_cache(settings):
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def private_media(settings, tmp_path):
+    # Letters, print batches, settlement reports and uploads go to the test's own folder, not
+    # the developer's var/media (thousands of PDFs a run). The default FileSystemStorage reads
+    # MEDIA_ROOT again on setting_changed, and every FileField uses it. Beside tmp_path, not
+    # in it: a test may make tmp_path its MEDIA_ROOT and count what is stored there.
+    private = tmp_path.with_name(tmp_path.name + "-var")
+    settings.MEDIA_ROOT = private / "media"
+    settings.MEDIA_ROOT.mkdir(parents=True)
+    settings.EMAIL_FILE_PATH = private / "mail"  # should a test use the file e-mail backend
+
+
+@pytest.fixture(scope="session")
+def session_var(tmp_path_factory):
+    """The run's own var/ (one per xdist worker), for what is too costly to make per test."""
+    return tmp_path_factory.mktemp("var")
+
+
+@pytest.fixture(autouse=True)
+def private_trustly_keys(settings, session_var):
+    # The simulator's key pairs are made on first use: in the run's own folder (once, RSA
+    # is slow), not the developer's var/sim. Keys configured elsewhere are left alone.
+    original = str(settings.TRUSTLY_SIM_KEY_DIR)
+    settings.TRUSTLY_SIM_KEY_DIR = session_var / "sim" / "trustly"
+    for name in ("TRUSTLY_PRIVATE_KEY_FILE", "TRUSTLY_PUBLIC_KEY_FILE"):
+        path = getattr(settings, name)
+        if path.startswith(original):
+            setattr(settings, name, str(settings.TRUSTLY_SIM_KEY_DIR) + path[len(original):])
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_broker(session_var):
+    """Tasks the tests queue go to the run's own filesystem queue: in the developer's
+    var/broker they would pile up, and their bin/start worker would run them against their
+    own database (while a test's worker took the developer's tasks). Celery read its settings
+    once, so the app's own configuration is changed; Redis (CI) is left as it is."""
+    from ekrav.celery import app
+
+    if not app.conf.broker_url.startswith("filesystem"):
+        yield
+        return
+    original = app.conf.broker_transport_options
+    folders = {"data_folder_in": "queue", "data_folder_out": "queue",
+               "processed_folder": "processed", "control_folder": "control"}
+    options = dict(original)
+    for option, name in folders.items():
+        (session_var / "broker" / name).mkdir(parents=True, exist_ok=True)
+        options[option] = str(session_var / "broker" / name)
+    app.conf.broker_transport_options = options
+    yield
+    app.conf.broker_transport_options = original
+
+
 def activate_totp(user) -> str:
     """Give the user an activated authenticator app, stored as allauth.mfa stores one after its
     activation form; returns the secret (the app's copy of it) for ``totp_code``."""

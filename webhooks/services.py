@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from creditors.models import Creditor
 from ekrav.errors import DomainError
 from webhooks import payloads, signing
-from webhooks.addresses import AddressError, check_url
+from webhooks.addresses import AddressError, CheckedTransport, check_form, check_url
 from webhooks.models import (
     SUBSCRIBABLE,
     EventType,
@@ -417,7 +417,9 @@ def _post(delivery: WebhookDelivery, now, client: httpx.Client) -> Outcome:
     started = time.monotonic()
     outcome = Outcome()
     try:
-        check_url(delivery.endpoint.url)
+        # The form here; the addresses when the client connects (CheckedTransport), to the
+        # very addresses it checked.
+        check_form(delivery.endpoint.url)
         with client.stream("POST", delivery.endpoint.url, content=body,
                            headers=request_headers(delivery, body, now)) as response:
             outcome.status_code = response.status_code
@@ -440,13 +442,15 @@ def _post(delivery: WebhookDelivery, now, client: httpx.Client) -> Outcome:
 
 
 def http_client() -> httpx.Client:
+    """The only client a delivery is posted with: it connects to checked addresses alone."""
     # Never follow a redirect: the endpoint is the address that was checked and shown.
-    return httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False, trust_env=False)
+    return httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False, trust_env=False,
+                        transport=CheckedTransport())
 
 
 def delivery_send(*, delivery_id: int, now=None, client: httpx.Client | None = None) -> str:
     """POST one delivery if it is due and nobody else is sending it; returns its state after
-    (or "skipped")."""
+    (or "skipped"). ``client``: one ``http_client()`` shared by a task's deliveries."""
     now = now or timezone.now()
     delivery = _claim(delivery_id, now)
     if delivery is None:
