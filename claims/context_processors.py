@@ -1,8 +1,6 @@
-from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db import connection
 
 from claims.models import Claim, Dispute, PaymentPlan, Status
-from creditors.models import Creditor
 
 
 def decisions_waiting(request):
@@ -29,16 +27,17 @@ def _waiting(creditor) -> dict[str, int]:
     decision by the (creditor, status) index, the open objections and the requested plans by
     their own partial indexes (at most one open per claim), then their claims' creditor. Not
     the creditor's every claim joined to its objections and plans, which grows with its cases.
-    """
-    def counted(qs, creditor_field):
-        return Coalesce(Subquery(qs.filter(**{creditor_field: OuterRef("pk")}).order_by()
-                                 .values(creditor_field).annotate(n=Count("pk")).values("n"),
-                                 output_field=IntegerField()), Value(0))
-
-    return (Creditor.objects.filter(pk=creditor.pk).values(
-        decisions=counted(Claim.objects.filter(status=Status.AWAITING_DECISION), "creditor"),
-        disputes=counted(Dispute.objects.filter(resolved_on__isnull=True, position=""),
-                         "claim__creditor"),
-        plans=counted(PaymentPlan.objects.filter(status=PaymentPlan.Status.REQUESTED),
-                      "claim__creditor"))
-        .get())
+    Written as SQL: the ORM took longer to compile it (~1 ms) than the database to answer."""
+    claims, disputes, plans = (Claim._meta.db_table, Dispute._meta.db_table,
+                               PaymentPlan._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT COUNT(*) FROM {claims} WHERE creditor_id = %s AND status = %s),"
+            f" (SELECT COUNT(*) FROM {disputes} d JOIN {claims} c ON c.id = d.claim_id"
+            f"  WHERE c.creditor_id = %s AND d.resolved_on IS NULL AND d.position = ''),"
+            f" (SELECT COUNT(*) FROM {plans} p JOIN {claims} c ON c.id = p.claim_id"
+            f"  WHERE c.creditor_id = %s AND p.status = %s)",
+            [creditor.pk, Status.AWAITING_DECISION, creditor.pk, creditor.pk,
+             PaymentPlan.Status.REQUESTED])
+        decisions, disputes_open, plans_requested = cursor.fetchone()
+    return {"decisions": decisions, "disputes": disputes_open, "plans": plans_requested}
