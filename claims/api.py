@@ -35,7 +35,7 @@ from pydantic import (
 from claims.models import Claim, LedgerEntry, Status
 from claims.peppol import PeppolError, invoice_document, read_invoice, registration_of
 from claims.registration import parse_registration
-from claims.selectors import balances_for, claim_balance, claim_list
+from claims.selectors import LatePage, balances_for, claim_balance, claim_list
 from claims.services import (
     ClaimError,
     claim_report_direct_payment,
@@ -660,8 +660,9 @@ ClaimId = Annotated[int, Path(..., ge=1, le=MAX_ID)]
             response={200: ClaimPage, **_errors(401, 422)})
 def claims_list(request, filters: Query[ClaimFilter]):
     """The key's creditor's claims, newest first, 50 a page; ``status`` filters."""
-    paginator = Paginator(claim_list(creditor=request.auth, status=filters.status or "")
-                          .prefetch_related("events", SENT_LETTERS), PAGE_SIZE)
+    paginator = Paginator(LatePage(claim_list(creditor=request.auth,
+                                              status=filters.status or "")
+                                   .prefetch_related("events", SENT_LETTERS)), PAGE_SIZE)
     claims = []
     if filters.page <= paginator.num_pages:
         claims = list(paginator.page(filters.page).object_list)

@@ -24,6 +24,7 @@ from claims.collection import ACTIVE
 from claims.engine import DEBTOR_KINDS, REGISTERED, Snapshot, planned_steps
 from claims.registration import parse_bool, parse_date, parse_registration
 from claims.selectors import (
+    LatePage,
     balances_for,
     claim_balance,
     claim_books,
@@ -83,7 +84,8 @@ def overview(request):
         counts[row["status"]] = row["n"]
     # Without a search the chips' counts are the list's length: not counted a second time.
     known = None if query else counts.get(status, 0) if status else sum(counts.values())
-    page = _Paginator(claim_list(creditor=request.creditor, status=status, query=query),
+    page = _Paginator(LatePage(claim_list(creditor=request.creditor, status=status,
+                                          query=query)),
                       PAGE_SIZE, count=known).get_page(request.GET.get("page"))
     balances = balances_for(page.object_list)
     rows = [(claim, balances[claim.pk]) for claim in page.object_list]

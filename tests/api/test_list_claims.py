@@ -13,10 +13,10 @@ from tests.conftest import another_debtor, register
 
 URL = "/api/v1/claims"
 
-# The request's savepoint and its release (ATOMIC_REQUESTS), the API key, the count, the page
-# of claims with their debtors, its invoices, its events, its sent letters and its balances:
-# whatever the page.
-QUERIES = 9
+# The request's savepoint and its release (ATOMIC_REQUESTS), the API key, the count, the
+# page's ids (claims.selectors.LatePage), those claims with their debtors, their invoices,
+# events, sent letters and balances: whatever the page.
+QUERIES = 10
 
 
 def get(client, key, **params):

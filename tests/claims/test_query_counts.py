@@ -18,10 +18,11 @@ pytestmark = pytest.mark.django_db
 
 # The user and the membership (the session is read from the cache), the savepoints of
 # ATOMIC_REQUESTS included.
-# The list: the page (claims with debtors, their invoices, their balances), the count per
-# status (which is the page's count too, but for a search: one more), the agreement, the
-# menu's other companies, and the decisions waiting.
-LIST_QUERIES = 10
+# The list: the page's ids, then those claims with debtors, their invoices and their
+# balances (claims.selectors.LatePage), the count per status (which is the page's count too,
+# but for a search: one more), the agreement, the menu's other companies, and the decisions
+# waiting.
+LIST_QUERIES = 11
 DETAIL_QUERIES = 19  # the reference rates and fee caps once (ekrav.memo), the plan's books
 # from the prefetched ledger, the session from the cache (was 24)
 
@@ -105,3 +106,21 @@ def test_the_balance_summed_from_a_prefetched_ledger_is_the_databases(alice_co, 
     assert {"capital", "fee", "interest", "direct_payment"} <= kinds
     prefetched = Claim.objects.prefetch_related("ledger").get(pk=claim.pk)
     assert claim_balance(prefetched) == claim_balance(Claim.objects.get(pk=claim.pk))
+
+
+@pytest.mark.parametrize("status, query", [("", ""), ("registered", ""), ("", "Gäldenär")])
+def test_a_late_page_holds_what_slicing_the_list_holds(alice_co, charlie_co, today, status,
+                                                       query):
+    from claims.selectors import LatePage, claim_list
+
+    case(charlie_co, 99)
+    for n in range(1, 13):
+        case(alice_co, n, invoices=1 + n % 2)
+    listed = claim_list(creditor=alice_co, status=status, query=query)
+    late = LatePage(listed)
+    assert late.count() == listed.count() == 12
+    for start in range(0, 13, 5):  # pages of 5, the last one short, and past the end
+        page = late[start:start + 5]
+        assert [c.pk for c in page] == [c.pk for c in listed[start:start + 5]]
+        assert all("debtor" in c._state.fields_cache for c in page)  # joined, as the list's
+        assert all("invoices" in c._prefetched_objects_cache for c in page)
