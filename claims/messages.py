@@ -71,13 +71,18 @@ def case_messages_notify(*, limit: int = 100) -> int:
                .values_list("pk", flat=True)[:limit])
 
 
-def thread_of(claim: Claim) -> list[dict]:
+def thread_of(claim: Claim, *, events=None) -> list[dict]:
     """The thread as the portal shows it, oldest first: the creditor's and the handlers'
-    messages, and the debtor's messages from Mitt Ärende (timeline notes)."""
+    messages, and the debtor's messages from Mitt Ärende (timeline notes), picked from
+    ``events`` (the claim's timeline, newest first, as the claim page reads it) when the caller
+    has read it."""
     entries = [{"at": m.created_at, "sender": m.sender, "label": m.get_sender_display(),
                 "text": m.text} for m in claim.messages.all()]
+    if events is None:
+        notes = claim.events.filter(kind="note", data__from="debtor", data__kind="message")
+    else:
+        notes = [e for e in reversed(events) if e.kind == "note" and isinstance(e.data, dict)
+                 and e.data.get("from") == "debtor" and e.data.get("kind") == "message"]
     entries += [{"at": e.created_at, "sender": "debtor", "label": _("Debtor (Mitt Ärende)"),
-                 "text": e.data.get("text", "")}
-                for e in claim.events.filter(kind="note", data__from="debtor",
-                                             data__kind="message")]
+                 "text": e.data.get("text", "")} for e in notes]
     return sorted(entries, key=lambda entry: entry["at"])

@@ -620,17 +620,20 @@ def kronofogden_fee_on(day) -> int:
     return row.amount_ore if row else 0
 
 
-def claims_interruptions(claim_ids) -> dict[int, list]:
+def claims_interruptions(claim_ids, *, ledgers=None) -> dict[int, list]:
     """{claim id: what interrupted its limitation}, as the claims room knows it: payments (to
     the agency, or reported as paid to the creditor) and applications sent to Kronofogden; in
-    two queries for a batch. The letters room adds its letters (letters.selectors)."""
+    two queries for a batch, one when ``ledgers`` ({claim id: its ledger rows}) has been read.
+    The letters room adds its letters (letters.selectors)."""
     from claims.limitation import Interruption
     from claims.models import KronofogdenApplication
 
     found = {pk: [] for pk in claim_ids}
-    for pk, day in (LedgerEntry.objects.filter(claim_id__in=claim_ids,
-                                               kind__in=LedgerEntry.PAYMENTS)
-                    .values_list("claim_id", "booked_on")):
+    payments = ((pk, e.booked_on) for pk, rows in ledgers.items() for e in rows
+                if e.kind in LedgerEntry.PAYMENTS) if ledgers is not None else (
+        LedgerEntry.objects.filter(claim_id__in=claim_ids, kind__in=LedgerEntry.PAYMENTS)
+        .values_list("claim_id", "booked_on"))
+    for pk, day in payments:
         found[pk].append(Interruption(on=day, reason="payment"))
     for pk, day in (KronofogdenApplication.objects.filter(claim_id__in=claim_ids,
                                                          sent_on__isnull=False)

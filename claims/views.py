@@ -297,14 +297,17 @@ def _detail_context(claim) -> dict:
     invoices = list(claim.invoices.all())
     # Each invoice with its line of the statement (held by a partial objection, withdrawn).
     of = {line.invoice_id: line for line in statement.invoices} if statement else {}
+    # The timeline and the sent letters are read once: the thread and the limitation are
+    # picked from them.
+    events = list(claim.events.select_related("actor").order_by("-occurred_on", "-id"))
+    letters = letters_of(claim)
     return {
         "claim": claim, "balance": claim_balance(claim), "invoices": invoices,
         "invoice_rows": [(invoice, of.get(invoice.pk)) for invoice in invoices],
         "statement": statement, "statement_problem": statement_problem, "today": today,
-        "events": claim.events.select_related("actor").order_by("-occurred_on", "-id"),
-        "planned": _planned(claim), "letters": letters_of(claim),
-        "limitation": None if claim.is_closed else limitation_of(claim),
-        "thread": thread_of(claim), "message_form": CaseMessageForm(),
+        "events": events, "planned": _planned(claim), "letters": letters,
+        "limitation": None if claim.is_closed else limitation_of(claim, sent_letters=letters),
+        "thread": thread_of(claim, events=events), "message_form": CaseMessageForm(),
         "withdraw_form": WithdrawForm(), "payment_form": DirectPaymentForm(),
     }
 

@@ -138,5 +138,17 @@ def limitations_of(claims) -> dict:
                                  debtor_kind=claim.debtor.kind) for claim in claims}
 
 
-def limitation_of(claim):
-    return limitations_of([claim])[claim.pk]
+def limitation_of(claim, *, sent_letters: list[Letter] | None = None):
+    """One claim's ``limitations_of``; from its prefetched ledger and its ``sent_letters``
+    (``letters_of``) when the caller has read them: a page showing both reads them once."""
+    if sent_letters is None or "ledger" not in getattr(claim, "_prefetched_objects_cache", {}):
+        return limitations_of([claim])[claim.pk]
+    from claims.limitation import Interruption, limitation
+    from claims.selectors import claims_interruptions
+
+    interruptions = claims_interruptions([claim.pk], ledgers={claim.pk: claim.ledger.all()})
+    interruptions = interruptions[claim.pk] + [
+        Interruption(on=letter.sent_on, reason="letter") for letter in sent_letters
+        if letter.state == Letter.State.SENT and letter.sent_on is not None]
+    return limitation(invoice_dates=[i.invoice_date for i in claim.invoices.all()],
+                      interruptions=interruptions, debtor_kind=claim.debtor.kind)

@@ -23,8 +23,9 @@ pytestmark = pytest.mark.django_db
 # but for a search: one more), the agreement, the menu's other companies, and the decisions
 # waiting.
 LIST_QUERIES = 11
-DETAIL_QUERIES = 19  # the reference rates and fee caps once (ekrav.memo), the plan's books
-# from the prefetched ledger, the session from the cache (was 24)
+DETAIL_QUERIES = 16  # the reference rates and fee caps once (ekrav.memo), the plan's books
+# from the prefetched ledger, the session from the cache, the thread and the limitation from
+# the timeline, letters and ledger the page read (was 24)
 
 
 def queries(client, url) -> list[str]:
@@ -90,6 +91,21 @@ def test_the_claim_page_reads_the_same_queries_whatever_the_claim_holds(
     assert_count(queries(alice_client, f"/arenden/{small.pk}/"), DETAIL_QUERIES)
     assert_count(queries(alice_client, f"/arenden/{big.pk}/"), DETAIL_QUERIES)
     assert alice_client.get(f"/arenden/{charlies.pk}/").status_code == 404
+    # What the page picks from what it read is what the selectors read on their own.
+    from claims.messages import case_message_send, thread_of
+    from claims.models import Claim
+    from debtors.services import debtor_send_message
+    from letters.selectors import letters_of, limitation_of, limitations_of
+
+    case_message_send(claim=big, sender="creditor", text="Hej", user=None)
+    debtor_send_message(claim=big, text="Jag betalar fredag", today=TODAY)
+    response = alice_client.get(f"/arenden/{big.pk}/")
+    read = Claim.objects.prefetch_related("invoices", "ledger").get(pk=big.pk)
+    assert response.context["limitation"] == limitations_of([read])[big.pk] == limitation_of(
+        read, sent_letters=letters_of(read))
+    assert response.context["limitation"].last_interruption.reason == "payment"
+    assert response.context["thread"] == thread_of(read)
+    assert [entry["sender"] for entry in response.context["thread"]] == ["creditor", "debtor"]
 
 
 def test_the_balance_summed_from_a_prefetched_ledger_is_the_databases(alice_co, today):
