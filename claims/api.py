@@ -501,7 +501,7 @@ def _idempotency_scope(request) -> Optional[str]:
     """Whose Idempotency-Keys a request uses: the creditor it acts for; None when it is not
     authenticated (it gets the 401). The one place to change if a key may act for others."""
     # As django-ninja authenticates (the first callback that answers); it does so again in the
-    # operation, a second indexed read of the key.
+    # operation, from the request's memo (creditors.services.bearer_key_find).
     try:
         if "/v1/partner/" in request.path:  # a partner's own endpoints: its own keys
             partner = PARTNER_AUTH(request)

@@ -25,6 +25,7 @@ from creditors.models import (
 from creditors.onboarding import CreditorInput
 from ekrav.errors import DomainError
 from ekrav.identifiers import format_identity
+from ekrav.memo import memoized
 
 INVITATION_DAYS = 14
 
@@ -134,10 +135,17 @@ def bearer_key_create(model, *, name: str, **owner):
 
 def bearer_key_find(keys, secret: str):
     """The unrevoked key of the queryset ``keys`` whose secret this is, or None; its use is
-    noted (``key_used``)."""
+    noted (``key_used``). Read once per request (ekrav.memo): the API authenticates a POST
+    with an Idempotency-Key twice, for the key's scope and for the operation."""
     if not secret or not secret.startswith(keys.model.PREFIX):
         return None
-    key = keys.filter(key_hash=token_digest(secret), revoked_at__isnull=True).first()
+    digest = token_digest(secret)
+    return memoized(f"bearer_key:{keys.model._meta.label}:{digest}",
+                    lambda: _bearer_key_read(keys, digest))
+
+
+def _bearer_key_read(keys, digest: str):
+    key = keys.filter(key_hash=digest, revoked_at__isnull=True).first()
     if key is not None:
         key_used(key)
     return key

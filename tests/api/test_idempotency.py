@@ -321,3 +321,15 @@ def test_a_body_too_large_is_the_apis_own_400(client, alice_key, charlie_co, set
     assert response.status_code == 400
     assert response.json()["error"] == "bad_request"
     assert not IdempotencyKey.objects.exists()
+
+
+def test_the_key_is_read_once_though_the_request_is_authenticated_twice(client, alice_key):
+    """The Idempotency-Key's scope and the operation each authenticate the request; the key's
+    row is read once (the request's memo, creditors.services.bearer_key_find)."""
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert post(client, alice_key, "/claims", claim_body()).status_code == 201
+    key_reads = [q["sql"] for q in queries.captured_queries
+                 if 'FROM "creditors_apikey"' in q["sql"] and q["sql"].startswith("SELECT")]
+    assert len(key_reads) == 1, key_reads
