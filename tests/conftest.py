@@ -1,6 +1,7 @@
 """Shared fixtures: alice's company, bob who works for alice, and charlie, who must see nothing
 of alice's. Identity numbers are real-shaped (valid checksums), not real people."""
 
+import os
 from datetime import date, timedelta
 
 import pytest
@@ -174,11 +175,16 @@ def private_broker(session_var):
     """Tasks the tests queue go to the run's own filesystem queue: in the developer's
     var/broker they would pile up, and their bin/start worker would run them against their
     own database (while a test's worker took the developer's tasks). Celery read its settings
-    once, so the app's own configuration is changed; Redis (CI) is left as it is."""
+    once, so the app's own configuration is changed. On Redis (CI), which the run's xdist
+    workers share, each worker's tasks go to a queue of its own: a test's worker
+    (tests/claims/test_import_worker.py) runs only the tasks of its own test database."""
     from ekrav.celery import app
 
     if not app.conf.broker_url.startswith("filesystem"):
+        original = app.conf.task_default_queue
+        app.conf.task_default_queue = f"ekrav-tests-{os.getpid()}"
         yield
+        app.conf.task_default_queue = original
         return
     original = app.conf.broker_transport_options
     folders = {"data_folder_in": "queue", "data_folder_out": "queue",
