@@ -444,13 +444,17 @@ class ClaimState:
         return self.books.interest_to_book(self.owed)
 
 
-def claim_snapshots(claims, *, as_of: date | None = None) -> dict[int, Snapshot]:
-    """Everything ``decide`` needs, as of a day (today by default), for a few claims."""
+def claim_snapshots(claims, *, as_of: date | None = None,
+                    prefetched: bool = False) -> dict[int, Snapshot]:
+    """Everything ``decide`` needs, as of a day (today by default), for a few claims; with
+    ``prefetched``, from the books the claims were read with (a page), not read again."""
     as_of = as_of or timezone.localdate()
     rows = [(c.pk, c.status, c.registered_on, c.debtor.kind, claim_policy(c).interest_enabled,
              c.hold_until) for c in claims]
-    # A page has its claim's ledger and invoices prefetched already: its books from them.
-    read = {c.pk: claim_books(c) for c in claims if _prefetched(c, "ledger", "invoices")}
+    # A page that read its claim's ledger and invoices (prefetched) says so: its books from
+    # them. A service reads them afresh: it may have written since they were read.
+    read = {c.pk: claim_books(c) for c in claims
+            if prefetched and _prefetched(c, "ledger", "invoices")}
     states = claim_states_of(rows, as_of=as_of, rates=RateTable(reference_rates()),
                              books=read if len(read) == len(rows) else None)
     return {pk: state.snapshot for pk, state in states.items()}

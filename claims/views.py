@@ -317,7 +317,7 @@ def _planned(claim) -> list:
     if claim.status not in ACTIVE:
         return []
     today = timezone.localdate()
-    snapshot = claim_snapshots([claim])[claim.pk]
+    snapshot = claim_snapshots([claim], prefetched=True)[claim.pk]
     return planned_steps(snapshot, today, claim_policy(claim), fee_caps_on(today))
 
 

@@ -233,8 +233,8 @@ def _planned(claim: Claim, today: date) -> list[PlannedRow]:
     """The engine's own plan (a hold included) with the total owed on each step's day: the
     statement as of that day with the fees of the steps up to it, if nothing is paid."""
     policy = claim_policy(claim)
-    steps = planned_steps(claim_snapshots([claim], as_of=today)[claim.pk], today, policy,
-                          fee_caps_on(today))
+    steps = planned_steps(claim_snapshots([claim], as_of=today, prefetched=True)[claim.pk],
+                          today, policy, fee_caps_on(today))
     books, rates = claim_books(claim), RateTable(reference_rates())
     charges, rows = list(books.charges), []
     for step in steps:
