@@ -376,8 +376,9 @@ CREDITINFO_PASSWORD = env.str("CREDITINFO_PASSWORD", default="ekrav-sim-password
 CREDITINFO_TIMEOUT = env.float("CREDITINFO_TIMEOUT", default=10.0)
 
 # Sessions are kept in the database and read through the cache (Redis where configured): a
-# page reads its session from the cache; the database holds them should the cache be emptied.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# page reads its session from the cache; the database holds them should the cache be emptied
+# or away (ekrav/sessions.py).
+SESSION_ENGINE = "ekrav.sessions"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 SECURE_CONTENT_TYPE_NOSNIFF = True
