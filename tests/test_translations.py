@@ -6,8 +6,6 @@ import ast
 import gettext
 from pathlib import Path
 
-import pytest
-
 LOCALE = Path(__file__).resolve().parent.parent / "locale" / "sv" / "LC_MESSAGES"
 
 
@@ -38,11 +36,11 @@ def test_the_catalogue_is_read():
     assert len(ENTRIES) > 500
 
 
-@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e["msgid"][:40])
-def test_every_message_has_a_settled_swedish_text(entry):
-    assert "fuzzy" not in entry["flags"], "a fuzzy entry is shown in English"
-    texts = [v for k, v in entry.items() if k.startswith("msgstr")]
-    assert texts and all(texts), "no Swedish text"
+def test_every_message_has_a_settled_swedish_text():
+    fuzzy = [e["msgid"] for e in ENTRIES if "fuzzy" in e["flags"]]  # gettext shows English
+    empty = [e["msgid"] for e in ENTRIES
+             if not all(v for k, v in e.items() if k.startswith("msgstr"))]
+    assert (fuzzy, empty) == ([], [])
 
 
 def test_the_compiled_catalogue_matches_the_source():
