@@ -102,6 +102,19 @@ def fast_passwords(settings):
 DB_FIXTURES = {"db", "transactional_db", "live_server", "django_db_serialized_rollback"}
 
 
+@pytest.fixture(scope="session")
+def live_server(live_server):
+    """pytest-django's live server (the simulators' and the browser tests'), whose request
+    threads close their database connections after each request (``CONN_MAX_AGE=0``): a
+    thread serving a kept-alive HTTP connection (a browser's) would otherwise hold its database
+    connection until the process ends, and the test database could not be dropped at the end
+    of the run. Read when a thread connects, which is after this."""
+    from django.db import connections
+
+    connections.settings["default"]["CONN_MAX_AGE"] = 0
+    return live_server
+
+
 @pytest.fixture(autouse=True)
 def law_tables(request):
     """The migration-seeded law rows (fees, reference rates), put back when a transactional
