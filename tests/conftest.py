@@ -292,6 +292,14 @@ def alice_client(client, alice, alice_co):
 
 
 @pytest.fixture
+def partner(db):
+    """An integration partner (an e-invoicing operator), with no creditor's grant yet."""
+    from creditors.models import Partner
+
+    return Partner.objects.create(name="Inexchange")
+
+
+@pytest.fixture
 def charlie_client(client, charlie, charlie_co):
     client.force_login(charlie)
     return client

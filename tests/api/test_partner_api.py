@@ -25,11 +25,6 @@ ONBOARDING = {
 
 
 @pytest.fixture
-def partner(db):
-    return Partner.objects.create(name="Inexchange")
-
-
-@pytest.fixture
 def partner_key(partner):
     return partner_key_create(partner=partner, name="prod")[1]
 

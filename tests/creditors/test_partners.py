@@ -43,20 +43,9 @@ from creditors.partners import (
 from creditors.services import CreditorError
 from ekrav.identifiers import IdentifierError
 from ekrav.models import AuditEntry
+from tests.creditors.conftest import NEW_COMPANY
 
 pytestmark = pytest.mark.django_db
-
-NEW_COMPANY = {
-    "organisation_number": "556016-0680", "form": "AB", "name": "Nya Måleri AB",
-    "f_tax_confirmed": True, "street": "Nygatan 3", "postal_code": "753 20",
-    "city": "Uppsala", "contact_name": "Nina Nilsson", "contact_email": "Nina@NyaMaleri.se",
-    "contact_phone": "070-765 43 21", "contact_personnummer": "19811228-9874",
-}
-
-
-@pytest.fixture
-def partner(db):
-    return Partner.objects.create(name="Inexchange")
 
 
 @pytest.fixture

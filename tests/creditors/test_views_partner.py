@@ -6,23 +6,12 @@ import pytest
 from django.utils import timezone
 
 from creditors.middleware import SESSION_KEY
-from creditors.models import Creditor, Membership, Partner, PartnerGrant, PartnerOnboarding
+from creditors.models import Creditor, Membership, PartnerGrant, PartnerOnboarding
 from creditors.partners import partner_grant_create, partner_onboarding_create
 from tests.conftest import PASSWORD
+from tests.creditors.conftest import NEW_COMPANY
 
 pytestmark = pytest.mark.django_db
-
-NEW_COMPANY = {
-    "organisation_number": "556016-0680", "form": "AB", "name": "Nya Måleri AB",
-    "f_tax_confirmed": True, "street": "Nygatan 3", "postal_code": "753 20",
-    "city": "Uppsala", "contact_name": "Nina Nilsson", "contact_email": "nina@nyamaleri.se",
-    "contact_phone": "070-765 43 21", "contact_personnummer": "19811228-9874",
-}
-
-
-@pytest.fixture
-def partner(db):
-    return Partner.objects.create(name="Inexchange")
 
 
 def link(partner, **overrides):

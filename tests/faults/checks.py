@@ -46,3 +46,11 @@ def assert_no_duplicates(snap: dict[str, Counter]) -> None:
     for part, counter in snap.items():
         twice = [(row, n) for row, n in counter.items() if n > 1]
         assert not twice, f"{part}: rows present more than once, e.g. {twice[:3]}"
+
+
+def assert_as_if_uninterrupted(site, reference, *parts: str) -> None:
+    """``site``'s ``parts`` hold no row twice and are what an uninterrupted run left in
+    ``reference`` (seeded alike)."""
+    got = snapshot(site, *parts)
+    assert_no_duplicates(got)
+    assert_same(got, snapshot(reference, *parts))

@@ -124,6 +124,18 @@ def seeded(make_site, name: str, claims: int):
     return make_site(name, template=template)
 
 
+# The daily run of the letters room (the tick, then the day's letters), for run_inline.
+DAY_RUN = "from letters.services import collection_day_run; collection_day_run"
+
+
+def day_run_uninterrupted(make_site, claims: int, code: str):
+    """A reference site seeded as the test's and ``code`` (a service, as ``run_inline`` takes
+    it) run up to today without interruption: what an interrupted run must end up as."""
+    reference = seeded(make_site, "reference", claims)
+    run_inline(reference, f"{code}(until=date.fromisoformat('{today()}'))")
+    return reference
+
+
 def run_inline(site, code: str) -> None:
     """A service in a ``manage.py shell`` (``date`` imported): the run nothing interrupts."""
     site.manage("shell", "-c", f"from datetime import date; {code}", timeout=600)

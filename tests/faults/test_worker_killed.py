@@ -11,8 +11,8 @@ claim, step, fee, interest row and letter is as a run that was never interrupted
 
 import pytest
 
-from tests.faults.checks import assert_no_duplicates, assert_same, snapshot, value
-from tests.faults.conftest import run_inline, seeded, today
+from tests.faults.checks import assert_as_if_uninterrupted, value
+from tests.faults.conftest import DAY_RUN, day_run_uninterrupted, seeded
 from tests.faults.servers import wait_until
 
 pytestmark = pytest.mark.faults
@@ -36,13 +36,9 @@ def test_worker_killed_mid_tick_resumes_on_redelivery(make_site):
     wait_until(lambda: second.succeeded("claims.tasks.collection_tick_task"), timeout=180,
                what="the tick, redelivered, to finish")
 
-    reference = seeded(make_site, "reference", TICK_CLAIMS)
-    run_inline(reference, "from claims.collection import collect_until; "
-                          f"collect_until(until=date.fromisoformat('{today()}'))")
-    parts = ("claims", "steps", "ledger", "tick_runs")
-    got, expected = snapshot(site, *parts), snapshot(reference, *parts)
-    assert_no_duplicates(got)
-    assert_same(got, expected)
+    reference = day_run_uninterrupted(
+        make_site, TICK_CLAIMS, "from claims.collection import collect_until; collect_until")
+    assert_as_if_uninterrupted(site, reference, "claims", "steps", "ledger", "tick_runs")
     assert value(site, "SELECT count(*) FROM claims_step WHERE kind = 'reminder'") == TICK_CLAIMS
 
 
@@ -62,13 +58,9 @@ def test_pool_process_killed_mid_letters_is_queued_again(make_site):
                what="the daily run, queued again, to finish")
     assert "WorkerLostError" in worker.text()
 
-    reference = seeded(make_site, "reference", LETTER_CLAIMS)
-    run_inline(reference, "from letters.services import collection_day_run; "
-                          f"collection_day_run(until=date.fromisoformat('{today()}'))")
-    parts = ("claims", "steps", "ledger", "letters", "tick_runs")
-    got, expected = snapshot(site, *parts), snapshot(reference, *parts)
-    assert_no_duplicates(got)
-    assert_same(got, expected)
+    reference = day_run_uninterrupted(make_site, LETTER_CLAIMS, DAY_RUN)
+    assert_as_if_uninterrupted(site, reference, "claims", "steps", "ledger", "letters",
+                               "tick_runs")
     # Every claim's reminder letter exists, once, and went out (to print: no Kivra here).
     assert value(site, "SELECT count(*) FROM letters_letter WHERE state = 'sent'") \
         == LETTER_CLAIMS
